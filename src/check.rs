@@ -1,0 +1,149 @@
+//! `edlake check`: tests every configured endpoint for real and reports each probe.
+
+use anyhow::Result;
+use bytes::Bytes;
+
+use crate::config::Config;
+use crate::lake::Layout;
+use crate::source::mysql::{plan_columns, MysqlSource};
+use crate::store::{self, Payload};
+
+pub struct Probe {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Probe {
+    fn ok(what: impl Into<String>, detail: impl Into<String>) -> Probe {
+        Probe {
+            what: what.into(),
+            ok: true,
+            detail: detail.into(),
+        }
+    }
+    fn fail(what: impl Into<String>, e: impl std::fmt::Display) -> Probe {
+        Probe {
+            what: what.into(),
+            ok: false,
+            detail: e.to_string().replace('\n', " "),
+        }
+    }
+}
+
+pub async fn run(config: &Config) -> Vec<Probe> {
+    let mut probes = Vec::new();
+    check_mysql(config, &mut probes).await;
+    check_lake(config, &mut probes).await;
+    probes
+}
+
+async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
+    let endpoint = config.mysql_endpoint();
+    let source = match MysqlSource::connect(config).await {
+        Ok(s) => {
+            probes.push(Probe::ok(format!("mysql connect {endpoint}"), "connected"));
+            s
+        }
+        Err(e) => {
+            probes.push(Probe::fail(format!("mysql connect {endpoint}"), format!("{e:#}")));
+            return;
+        }
+    };
+    let db = source.database().to_string();
+    match source.database_exists().await {
+        Ok(true) => probes.push(Probe::ok(format!("mysql database {db}"), "exists")),
+        Ok(false) => {
+            probes.push(Probe::fail(
+                format!("mysql database {db}"),
+                "does not exist (check mysql.url)",
+            ));
+            return;
+        }
+        Err(e) => {
+            probes.push(Probe::fail(format!("mysql database {db}"), format!("{e:#}")));
+            return;
+        }
+    }
+    for table in &config.tables {
+        let what = format!("mysql table {}", table.name);
+        let probe = match source.columns(&table.name).await {
+            Ok(cols) if cols.is_empty() => Probe::fail(what, "table does not exist"),
+            Ok(cols) => match plan_columns(table, &cols) {
+                Ok(plan) => Probe::ok(
+                    what,
+                    format!(
+                        "{} columns, {} exported{}",
+                        cols.len(),
+                        plan.data_columns.len(),
+                        if plan.partition_columns.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", partitioned by {}", plan.partition_names().join(", "))
+                        }
+                    ),
+                ),
+                Err(e) => Probe::fail(what, format!("{e:#}")),
+            },
+            Err(e) => Probe::fail(what, format!("{e:#}")),
+        };
+        probes.push(probe);
+    }
+    source.close().await;
+}
+
+async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
+    let store = match store::open(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            probes.push(Probe::fail(format!("lake {}", config.datalake.url), format!("{e:#}")));
+            return;
+        }
+    };
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    // `_edlake/` is edlake's own corner of the lake, never read as a table.
+    let key = format!(
+        "{}check-{}.txt",
+        layout.table_dir("_edlake"),
+        uuid::Uuid::new_v4()
+    );
+    let body = Bytes::from(format!("edlake check probe {key}\n"));
+    let where_ = format!("{}/{key}", store.describe());
+    if let Err(e) = store.put(&key, Payload::Bytes(body.clone())).await {
+        probes.push(Probe::fail(format!("lake write {where_}"), format!("{e:#}")));
+        return;
+    }
+    probes.push(Probe::ok(format!("lake write {where_}"), "written"));
+    match store.get(&key).await {
+        Ok(read) if read == body => probes.push(Probe::ok("lake read back", "identical")),
+        Ok(_) => probes.push(Probe::fail("lake read back", "content differs from what was written")),
+        Err(e) => probes.push(Probe::fail("lake read back", format!("{e:#}"))),
+    }
+    match delete_and_confirm(store.as_ref(), &key).await {
+        Ok(()) => probes.push(Probe::ok("lake delete", "deleted")),
+        Err(e) => probes.push(Probe::fail("lake delete", format!("{e:#}"))),
+    }
+}
+
+async fn delete_and_confirm(store: &dyn store::Store, key: &str) -> Result<()> {
+    store.delete(&[key.to_string()]).await?;
+    if store.list(key).await?.iter().any(|k| k == key) {
+        anyhow::bail!("the probe object is still listed after delete");
+    }
+    Ok(())
+}
+
+/// The result table printed by `edlake check`.
+pub fn render(probes: &[Probe]) -> String {
+    let width = probes.iter().map(|p| p.what.len()).max().unwrap_or(5).max(5);
+    let mut out = format!("{:<width$}  {:<6}  {}\n", "CHECK", "RESULT", "DETAIL");
+    for p in probes {
+        out.push_str(&format!(
+            "{:<width$}  {:<6}  {}\n",
+            p.what,
+            if p.ok { "ok" } else { "FAILED" },
+            p.detail
+        ));
+    }
+    out
+}

@@ -1,0 +1,482 @@
+//! Effective configuration: built-in defaults ← TOML file ← `EDLAKE_*` environment.
+//!
+//! Every key is documented in docs/configuration.md. Secrets (the MySQL password) come from
+//! the URL, from `mysql.password` (meant for the environment) or from `mysql.password_file`
+//! (a Kubernetes secret mount); [`Config::redacted`] hides them before anything is printed.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::source::mysql::validate_identifier;
+
+/// The config file read when neither `--config` nor `EDLAKE_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";
+
+/// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
+/// test harness variables, …) are not configuration and must not trip unknown-key checks.
+const TOP_LEVEL_KEYS: &[&str] = &["lms_host", "mysql", "datalake", "extract", "tables"];
+
+const REDACTED: &str = "REDACTED";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Value of the `lms=` partition of every table.
+    pub lms_host: String,
+    pub mysql: MysqlConfig,
+    pub datalake: DatalakeConfig,
+    pub extract: ExtractConfig,
+    pub tables: Vec<TableConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MysqlConfig {
+    /// `mysql://user:password@host:port/database[?ssl-mode=…]`.
+    pub url: String,
+    /// Overrides the URL's password; meant for `EDLAKE_MYSQL__PASSWORD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// File holding the password (trailing newline ignored); overrides both of the above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Upper bound on connections edlake opens to this (production) database.
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatalakeConfig {
+    /// Local directory, `file://` URL, or `s3://bucket[/root]`.
+    pub url: String,
+    /// Folder under the root that holds the tables (Panorama's `base_prefix`).
+    pub prefix: String,
+    /// S3-compatible endpoint; path-style addressing is used when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Region; default from the AWS chain, else us-east-1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `when_supported` (SDK default: CRC32 on every upload) or `when_required`
+    /// (for S3-compatible stores that reject flexible checksums).
+    pub checksums: ChecksumMode,
+    /// Server-side encryption with this KMS key when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sse_kms_key_id: Option<String>,
+    /// Parallel object uploads per table.
+    pub upload_concurrency: usize,
+    /// Multipart part size; files larger than one part are uploaded in parts.
+    pub part_size_mb: u64,
+    /// Attempts per S3 request (standard retry mode with jittered backoff).
+    pub max_attempts: u32,
+    /// Where partitions spill before upload to S3 (default: the system temp dir).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spool_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChecksumMode {
+    WhenSupported,
+    WhenRequired,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExtractConfig {
+    /// Memory for partition buffers per table being extracted; beyond it partitions spill
+    /// to disk.
+    pub memory_budget_mb: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    pub name: String,
+    /// Pins the exported columns and their order; default: every column but the excluded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// Columns never exported (on top of the built-in exclusions such as
+    /// `auth_user.password`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_columns: Vec<String>,
+    /// Hive partition columns after `lms`, e.g. `["course_id"]` (a single string works too).
+    #[serde(
+        default,
+        deserialize_with = "string_or_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub partition_by: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            lms_host: String::new(),
+            mysql: MysqlConfig::default(),
+            datalake: DatalakeConfig::default(),
+            extract: ExtractConfig::default(),
+            tables: Vec::new(),
+        }
+    }
+}
+
+impl Default for MysqlConfig {
+    fn default() -> Self {
+        MysqlConfig {
+            url: String::new(),
+            password: None,
+            password_file: None,
+            max_connections: 2,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for DatalakeConfig {
+    fn default() -> Self {
+        DatalakeConfig {
+            url: "./datalake".into(),
+            prefix: "openedx".into(),
+            endpoint: None,
+            region: None,
+            checksums: ChecksumMode::WhenSupported,
+            sse_kms_key_id: None,
+            upload_concurrency: 4,
+            part_size_mb: 16,
+            max_attempts: 5,
+            spool_dir: None,
+        }
+    }
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        ExtractConfig {
+            memory_budget_mb: 16,
+        }
+    }
+}
+
+fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) if s.is_empty() => Vec::new(),
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// Where the lake lives, parsed from `datalake.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LakeLocation {
+    Local(PathBuf),
+    S3 { bucket: String, root: String },
+}
+
+impl Config {
+    /// Loads defaults ← `file` (or `EDLAKE_CONFIG`, or `config/edlake.toml` when present) ←
+    /// `EDLAKE_*` environment, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let file = match file {
+            Some(f) => Some(f.to_path_buf()),
+            None => match std::env::var_os("EDLAKE_CONFIG") {
+                Some(f) if !f.is_empty() => Some(PathBuf::from(f)),
+                _ => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+            },
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &file {
+            if !path.is_file() {
+                bail!(
+                    "config file {} not found (give --config FILE or EDLAKE_CONFIG)",
+                    path.display()
+                );
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("EDLAKE_")
+                .filter(|key| {
+                    let top = key.as_str().split("__").next().unwrap_or_default();
+                    TOP_LEVEL_KEYS.iter().any(|k| top.eq_ignore_ascii_case(k))
+                })
+                .split("__"),
+        );
+        let config: Config = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", one_line(&e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.lms_host.trim().is_empty() {
+            bail!("invalid configuration: lms_host is empty (set it to the LMS host name, e.g. lms.example.com)");
+        }
+        if self.mysql.url.is_empty() {
+            bail!("invalid configuration: mysql.url is empty (mysql://user@host:3306/database)");
+        }
+        let url = url::Url::parse(&self.mysql.url).map_err(|_| {
+            anyhow::anyhow!("invalid configuration: mysql.url is not a URL (expected mysql://user:password@host:port/database)")
+        })?;
+        if url.scheme() != "mysql" && url.scheme() != "mariadb" {
+            bail!("invalid configuration: mysql.url must start with mysql://");
+        }
+        if url.path().trim_matches('/').is_empty() {
+            bail!("invalid configuration: mysql.url names no database (mysql://user@host:3306/openedx)");
+        }
+        if self.mysql.max_connections == 0 {
+            bail!("invalid configuration: mysql.max_connections must be at least 1");
+        }
+        self.lake_location()?;
+        if self.datalake.upload_concurrency == 0 {
+            bail!("invalid configuration: datalake.upload_concurrency must be at least 1");
+        }
+        if self.datalake.part_size_mb < 5 || self.datalake.part_size_mb > 5 * 1024 {
+            bail!("invalid configuration: datalake.part_size_mb must be between 5 and 5120 (S3 multipart limits)");
+        }
+        if self.datalake.max_attempts == 0 {
+            bail!("invalid configuration: datalake.max_attempts must be at least 1");
+        }
+        if self.extract.memory_budget_mb == 0 {
+            bail!("invalid configuration: extract.memory_budget_mb must be at least 1");
+        }
+        if self.datalake.prefix.contains("//") || self.datalake.prefix.starts_with('/') {
+            bail!("invalid configuration: datalake.prefix {:?} must be a relative path without empty segments", self.datalake.prefix);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tables {
+            validate_identifier(&t.name)
+                .with_context(|| format!("invalid configuration: table name {:?}", t.name))?;
+            if !seen.insert(t.name.as_str()) {
+                bail!(
+                    "invalid configuration: table {} is listed twice in tables",
+                    t.name
+                );
+            }
+            for c in t
+                .columns
+                .iter()
+                .flatten()
+                .chain(&t.exclude_columns)
+                .chain(&t.partition_by)
+            {
+                validate_identifier(c).with_context(|| {
+                    format!("invalid configuration: column {:?} of table {}", c, t.name)
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn lake_location(&self) -> Result<LakeLocation> {
+        let raw = self.datalake.url.trim();
+        if raw.is_empty() {
+            bail!("invalid configuration: datalake.url is empty");
+        }
+        if let Some(rest) = raw.strip_prefix("s3://") {
+            let (bucket, root) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("invalid configuration: datalake.url {raw:?} names no bucket");
+            }
+            return Ok(LakeLocation::S3 {
+                bucket: bucket.to_string(),
+                root: root.trim_matches('/').to_string(),
+            });
+        }
+        if let Some(path) = raw.strip_prefix("file://") {
+            return Ok(LakeLocation::Local(PathBuf::from(path)));
+        }
+        if raw.contains("://") {
+            bail!("invalid configuration: datalake.url {raw:?}: only local paths, file:// and s3:// are supported");
+        }
+        Ok(LakeLocation::Local(PathBuf::from(raw)))
+    }
+
+    /// Connection options with the password resolved from its highest-priority source.
+    pub fn mysql_connect_options(&self) -> Result<sqlx::mysql::MySqlConnectOptions> {
+        let mut options = sqlx::mysql::MySqlConnectOptions::from_str(&self.mysql.url)
+            .map_err(|_| anyhow::anyhow!("invalid configuration: mysql.url could not be parsed as mysql://user:password@host:port/database"))?;
+        if let Some(password) = &self.mysql.password {
+            options = options.password(password);
+        }
+        if let Some(file) = &self.mysql.password_file {
+            let password = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "cannot read mysql.password_file {} (check the secret mount)",
+                    file.display()
+                )
+            })?;
+            options = options.password(password.trim_end_matches(['\r', '\n']));
+        }
+        Ok(options.charset("utf8mb4"))
+    }
+
+    /// `host:port/database` of the MySQL URL, safe to print.
+    pub fn mysql_endpoint(&self) -> String {
+        match url::Url::parse(&self.mysql.url) {
+            Ok(u) => format!(
+                "{}:{}{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(3306),
+                u.path()
+            ),
+            Err(_) => "<unparseable mysql.url>".into(),
+        }
+    }
+
+    pub fn mysql_database(&self) -> String {
+        url::Url::parse(&self.mysql.url)
+            .map(|u| u.path().trim_matches('/').to_string())
+            .unwrap_or_default()
+    }
+
+    /// A copy that is safe to print: every secret replaced by `REDACTED`.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        c.mysql.url = match url::Url::parse(&c.mysql.url) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some(REDACTED));
+                }
+                u.to_string()
+            }
+            Err(_) if c.mysql.url.is_empty() => String::new(),
+            Err(_) => REDACTED.into(),
+        };
+        if c.mysql.password.is_some() {
+            c.mysql.password = Some(REDACTED.into());
+        }
+        c
+    }
+
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}
+
+/// Figment errors can span lines; the operator gets one.
+fn one_line(e: &figment::Error) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Config {
+        Config {
+            lms_host: "lms.example.com".into(),
+            mysql: MysqlConfig {
+                url: "mysql://openedx:s3cret@db.internal:3307/openedx".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn redaction_hides_every_secret() {
+        let mut c = base();
+        c.mysql.password = Some("other-secret".into());
+        let text = c.redacted().to_toml().unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(!text.contains("other-secret"), "{text}");
+        assert!(text.contains("mysql://openedx:REDACTED@db.internal:3307/openedx"));
+    }
+
+    #[test]
+    fn lake_locations() {
+        let mut c = base();
+        assert_eq!(
+            c.lake_location().unwrap(),
+            LakeLocation::Local("./datalake".into())
+        );
+        c.datalake.url = "s3://bucket/some/root/".into();
+        assert_eq!(
+            c.lake_location().unwrap(),
+            LakeLocation::S3 {
+                bucket: "bucket".into(),
+                root: "some/root".into()
+            }
+        );
+        c.datalake.url = "file:///srv/lake".into();
+        assert_eq!(
+            c.lake_location().unwrap(),
+            LakeLocation::Local("/srv/lake".into())
+        );
+        c.datalake.url = "gs://x".into();
+        assert!(c.lake_location().is_err());
+    }
+
+    #[test]
+    fn validation_names_the_bad_key() {
+        let mut c = base();
+        c.mysql.url = "mysql://u:p@h:3306".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("mysql.url names no database"), "{e}");
+        assert!(!e.contains(":p@"), "{e}");
+
+        let mut c = base();
+        c.tables.push(TableConfig {
+            name: "auth_user; drop table x".into(),
+            columns: None,
+            exclude_columns: vec![],
+            partition_by: vec![],
+        });
+        let e = format!("{:#}", c.validate().unwrap_err());
+        assert!(e.contains("table name"), "{e}");
+    }
+
+    #[test]
+    fn partition_by_accepts_string_or_list() {
+        let t: TableConfig = toml::from_str("name = 'a'\npartition_by = 'course_id'").unwrap();
+        assert_eq!(t.partition_by, vec!["course_id"]);
+        let t: TableConfig = toml::from_str("name = 'a'\npartition_by = ['x', 'y']").unwrap();
+        assert_eq!(t.partition_by, vec!["x", "y"]);
+        let t: TableConfig = toml::from_str("name = 'a'").unwrap();
+        assert!(t.partition_by.is_empty());
+    }
+
+    #[test]
+    fn file_then_env_precedence() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "edlake.toml",
+                r#"
+                lms_host = "from-file"
+                [mysql]
+                url = "mysql://u:p@h:3306/db"
+                [[tables]]
+                name = "auth_user"
+                "#,
+            )?;
+            jail.set_env("EDLAKE_LMS_HOST", "from-env");
+            jail.set_env("EDLAKE_DATALAKE__PREFIX", "lake");
+            jail.set_env("EDLAKE_TEST_SOMETHING", "ignored");
+            let c = Config::load(Some(Path::new("edlake.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.lms_host, "from-env");
+            assert_eq!(c.datalake.prefix, "lake");
+            assert_eq!(c.datalake.url, "./datalake");
+            assert_eq!(c.tables.len(), 1);
+            jail.set_env("EDLAKE_MYSQL__URLL", "typo");
+            let e = Config::load(Some(Path::new("edlake.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("urll"), "{e}");
+            Ok(())
+        });
+    }
+}

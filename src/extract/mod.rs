@@ -1,0 +1,244 @@
+//! The extract job: MySQL table → CSV partitions → store, one sequential scan per table.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures::{StreamExt, TryStreamExt};
+use sqlx::mysql::MySqlRow;
+use sqlx::{Row, ValueRef};
+
+use crate::config::{Config, TableConfig};
+use crate::encode::csv::{ColumnKind, RowEncoder};
+use crate::lake::Layout;
+use crate::source::mysql::MysqlSource;
+use crate::store::{self, Store};
+
+pub mod spool;
+
+use spool::{push_key_value, Spool};
+
+/// What one table's extraction did.
+#[derive(Debug, Clone, Default)]
+pub struct TableReport {
+    pub table: String,
+    pub rows: u64,
+    pub partitions: usize,
+    pub files: usize,
+    pub bytes: u64,
+    pub stale_removed: usize,
+    pub seconds: f64,
+}
+
+pub struct TableOutcome {
+    pub table: String,
+    pub result: Result<TableReport>,
+}
+
+/// Tables to extract: all configured ones, or the named ones (which must be configured).
+pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a TableConfig>> {
+    if config.tables.is_empty() {
+        bail!("no tables configured (add [[tables]] entries to the config file)");
+    }
+    if names.is_empty() {
+        return Ok(config.tables.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            config.tables.iter().find(|t| &t.name == name).ok_or_else(|| {
+                let known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
+                anyhow!(
+                    "unknown table {name}: not in the configured tables ({})",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Extracts the selected tables, up to `mysql.max_connections` at a time. Connection or
+/// store failures abort the run; a failing table is reported and the others go on.
+pub async fn run(config: &Config, names: &[String]) -> Result<Vec<TableOutcome>> {
+    let tables = select_tables(config, names)?;
+    let source = Arc::new(MysqlSource::connect(config).await?);
+    let store = store::open(config).await?;
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let outcomes = futures::stream::iter(tables)
+        .map(|table| {
+            let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
+            async move {
+                let result = extract_table(config, &source, store.as_ref(), &layout, table).await;
+                match &result {
+                    Ok(r) => tracing::info!(
+                        table = %r.table, rows = r.rows, partitions = r.partitions,
+                        bytes = r.bytes, seconds = r.seconds, "table extracted"
+                    ),
+                    Err(e) => tracing::error!(table = %table.name, "{e:#}"),
+                }
+                TableOutcome {
+                    table: table.name.clone(),
+                    result,
+                }
+            }
+        })
+        .buffer_unordered(config.mysql.max_connections as usize)
+        .collect::<Vec<_>>()
+        .await;
+    source.close().await;
+    let mut outcomes = outcomes;
+    let order = |name: &str| config.tables.iter().position(|t| t.name == name);
+    outcomes.sort_by_key(|o| order(&o.table));
+    Ok(outcomes)
+}
+
+/// One table: scan, route rows to partitions, publish each partition atomically, then
+/// remove partitions that no longer have rows.
+pub async fn extract_table(
+    config: &Config,
+    source: &MysqlSource,
+    store: &dyn Store,
+    layout: &Layout,
+    table: &TableConfig,
+) -> Result<TableReport> {
+    let started = Instant::now();
+    let plan = source.plan(table).await?;
+    let partition_names = plan.partition_names();
+    let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
+    let data_count = kinds.len();
+    let partition_count = partition_names.len();
+
+    let mut encoder = RowEncoder::new();
+    let header = encoder.header(plan.data_columns.iter().map(|c| c.name.as_str()));
+    encoder.clear();
+    // Dropping the guard removes every spool file, on success and on failure alike.
+    let spool_dir = store.spool_dir()?;
+    let mut spool = Spool::new(
+        spool_dir.path(),
+        header,
+        config.extract.memory_budget_mb * 1024 * 1024,
+    );
+    let mut key = Vec::with_capacity(64);
+    let rows = source
+        .scan(&plan, |row| {
+            key.clear();
+            for j in 0..partition_count {
+                push_key_value(&mut key, raw(row, data_count + j)?);
+            }
+            for (i, kind) in kinds.iter().enumerate() {
+                encoder.push(*kind, raw(row, i)?);
+            }
+            let line = encoder.finish_line();
+            let values = || {
+                (0..partition_count)
+                    .map(|j| {
+                        raw(row, data_count + j)
+                            .ok()
+                            .flatten()
+                            .filter(|v| !v.is_empty())
+                            .map(|v| String::from_utf8_lossy(v).into_owned())
+                    })
+                    .collect()
+            };
+            let pushed = tokio::task::block_in_place(|| spool.push(&key, values, line));
+            encoder.clear();
+            pushed.with_context(|| {
+                format!(
+                    "cannot write spool files in {} (disk full? set datalake.spool_dir)",
+                    spool_dir.path().display()
+                )
+            })
+        })
+        .await?;
+    if partition_count == 0 {
+        spool.ensure(&[], Vec::new());
+    }
+    tracing::debug!(
+        table = %table.name, rows, partitions = spool.len(), spilled = spool.spilled_bytes(),
+        "scan finished"
+    );
+    let partitions = tokio::task::block_in_place(|| spool.finish())?;
+
+    let mut report = TableReport {
+        table: table.name.clone(),
+        rows,
+        partitions: if partition_count == 0 { 0 } else { partitions.len() },
+        files: partitions.len(),
+        ..Default::default()
+    };
+    report.bytes = partitions.iter().map(|p| p.bytes).sum();
+    let written: HashSet<String> = partitions
+        .iter()
+        .map(|p| layout.object_key(&table.name, &partition_names, &p.values))
+        .collect();
+    futures::stream::iter(partitions)
+        .map(|p| {
+            let key = layout.object_key(&table.name, &partition_names, &p.values);
+            async move {
+                store
+                    .put(&key, p.payload)
+                    .await
+                    .with_context(|| format!("table {}: writing {key}", table.name))
+            }
+        })
+        .buffer_unordered(config.datalake.upload_concurrency)
+        .try_collect::<Vec<()>>()
+        .await?;
+
+    // Only after every partition is in place: drop the ones whose rows are gone.
+    let stale: Vec<String> = store
+        .list(&layout.lms_dir(&table.name))
+        .await?
+        .into_iter()
+        .filter(|k| k.ends_with(".csv") && !written.contains(k))
+        .collect();
+    if !stale.is_empty() {
+        tracing::info!(table = %table.name, count = stale.len(), "removing stale partitions");
+        store.delete(&stale).await?;
+    }
+    report.stale_removed = stale.len();
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The text-protocol bytes of column `i`, or None for SQL NULL.
+fn raw(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>> {
+    let value = row.try_get_raw(i)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(row.try_get_unchecked::<&[u8], _>(i)?))
+}
+
+/// The per-table summary printed by `edlake extract`.
+pub fn render(outcomes: &[TableOutcome]) -> String {
+    let width = outcomes.iter().map(|o| o.table.len()).max().unwrap_or(5).max(5);
+    let mut out = format!(
+        "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {}\n",
+        "TABLE", "ROWS", "PARTITIONS", "FILES", "BYTES", "SECONDS", "STATUS"
+    );
+    for o in outcomes {
+        match &o.result {
+            Ok(r) => out.push_str(&format!(
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  ok{}\n",
+                r.table,
+                r.rows,
+                r.partitions,
+                r.files,
+                r.bytes,
+                r.seconds,
+                if r.stale_removed > 0 {
+                    format!(" ({} stale removed)", r.stale_removed)
+                } else {
+                    String::new()
+                }
+            )),
+            Err(_) => out.push_str(&format!(
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  FAILED\n",
+                o.table, "-", "-", "-", "-", "-"
+            )),
+        }
+    }
+    out
+}

@@ -1,0 +1,204 @@
+//! Lake layout, a drop-in for Panorama's:
+//! `<prefix>/<table>/lms=<lms_host>/[<col>=<value>/]…<table>.csv`, keys relative to the
+//! store's root. Partition values are escaped exactly like Hive's
+//! `FileUtils.escapePathName`, so the directory names are the ones Hive, Spark, Trino and
+//! Athena compute for the same values.
+
+/// Hive's name for a NULL or empty partition value.
+pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    prefix: String,
+    lms_host: String,
+}
+
+impl Layout {
+    pub fn new(prefix: &str, lms_host: &str) -> Layout {
+        Layout {
+            prefix: prefix.trim_matches('/').to_string(),
+            lms_host: lms_host.to_string(),
+        }
+    }
+
+    /// `<prefix>/<table>/`: the Glue table location.
+    pub fn table_dir(&self, table: &str) -> String {
+        if self.prefix.is_empty() {
+            format!("{table}/")
+        } else {
+            format!("{}/{table}/", self.prefix)
+        }
+    }
+
+    /// `<prefix>/<table>/lms=<host>/`: everything this LMS owns in the table.
+    pub fn lms_dir(&self, table: &str) -> String {
+        format!(
+            "{}{}",
+            self.table_dir(table),
+            partition_segment("lms", Some(&self.lms_host))
+        )
+    }
+
+    /// Directory of one partition; `values` pairs with the table's `partition_by` columns.
+    pub fn partition_dir(
+        &self,
+        table: &str,
+        columns: &[String],
+        values: &[Option<String>],
+    ) -> String {
+        let mut dir = self.lms_dir(table);
+        for (col, value) in columns.iter().zip(values) {
+            dir.push_str(&partition_segment(col, value.as_deref()));
+        }
+        dir
+    }
+
+    pub fn object_key(&self, table: &str, columns: &[String], values: &[Option<String>]) -> String {
+        format!(
+            "{}{}",
+            self.partition_dir(table, columns, values),
+            file_name(table)
+        )
+    }
+}
+
+pub fn file_name(table: &str) -> String {
+    format!("{table}.csv")
+}
+
+/// `col=value/` with Hive's escaping of both sides.
+fn partition_segment(column: &str, value: Option<&str>) -> String {
+    let value = match value {
+        None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
+        Some(v) => escape_path_name(v),
+    };
+    format!("{}={}/", escape_path_name(&column.to_lowercase()), value)
+}
+
+/// Hive `FileUtils.escapePathName`: control characters and `"#%'*/:=?\{[]^` plus DEL become
+/// `%XX` (uppercase hex). Everything else, `+`, space and all non-ASCII included, is kept:
+/// Hive's unescape does not decode UTF-8 sequences, so non-ASCII must never be encoded.
+pub fn escape_path_name(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for ch in value.chars() {
+        if needs_escape(ch) {
+            out.push_str(&format!("%{:02X}", ch as u32));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn needs_escape(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{00}'..='\u{1F}'
+            | '"'
+            | '#'
+            | '%'
+            | '\''
+            | '*'
+            | '/'
+            | ':'
+            | '='
+            | '?'
+            | '\\'
+            | '\u{7F}'
+            | '{'
+            | '['
+            | ']'
+            | '^'
+    )
+}
+
+/// Inverse of [`escape_path_name`], as Hive's `unescapePathName` does it.
+pub fn unescape_path_name(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
+            let code = u8::from_str_radix(&path[i + 1..i + 3], 16).expect("two hex digits");
+            out.push(code as char);
+            i += 3;
+            continue;
+        }
+        let ch = path[i..].chars().next().expect("char boundary");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_hive() {
+        // The reference table (athena-glue.md §5).
+        assert_eq!(
+            escape_path_name("course-v1:OrgX+CS101+2024"),
+            "course-v1%3AOrgX+CS101+2024"
+        );
+        assert_eq!(escape_path_name("a b%c/d"), "a b%25c%2Fd");
+        assert_eq!(
+            escape_path_name("course-v1:OrgZ+Z 1/x?#%=[]^{}*\"'"),
+            "course-v1%3AOrgZ+Z 1%2Fx%3F%23%25%3D%5B%5D%5E%7B}%2A%22%27"
+        );
+        // Non-ASCII is never percent-encoded; control characters and DEL are.
+        assert_eq!(escape_path_name("UnivCafé+中文"), "UnivCafé+中文");
+        assert_eq!(escape_path_name("a\tb\u{7f}\\"), "a%09b%7F%5C");
+        assert_eq!(
+            escape_path_name("<>|,&@~!$();-._"),
+            "<>|,&@~!$();-._"
+        );
+    }
+
+    #[test]
+    fn unescape_round_trips() {
+        for v in [
+            "course-v1:OrgX+CS101+2024",
+            "a b%c/d",
+            "course-v1:OrgZ+Z 1/x?#%=[]^{}*\"'",
+            "MITx/6.002x/2012_Fall",
+            "UnivCafé:Run:1",
+            "%",
+            "100%",
+        ] {
+            assert_eq!(unescape_path_name(&escape_path_name(v)), v, "{v}");
+        }
+    }
+
+    #[test]
+    fn panorama_layout() {
+        let l = Layout::new("openedx", "lms.example.com");
+        assert_eq!(
+            l.object_key("auth_user", &[], &[]),
+            "openedx/auth_user/lms=lms.example.com/auth_user.csv"
+        );
+        assert_eq!(
+            l.object_key(
+                "courseware_studentmodule",
+                &["course_id".into()],
+                &[Some("course-v1:Org+X+Run".into())]
+            ),
+            "openedx/courseware_studentmodule/lms=lms.example.com/course_id=course-v1%3AOrg+X+Run/courseware_studentmodule.csv"
+        );
+        assert_eq!(
+            l.partition_dir("t", &["course_id".into()], &[None]),
+            "openedx/t/lms=lms.example.com/course_id=__HIVE_DEFAULT_PARTITION__/"
+        );
+        assert_eq!(
+            l.partition_dir("t", &["course_id".into()], &[Some(String::new())]),
+            "openedx/t/lms=lms.example.com/course_id=__HIVE_DEFAULT_PARTITION__/"
+        );
+        let bare = Layout::new("", "h:8000");
+        assert_eq!(bare.lms_dir("t"), "t/lms=h%3A8000/");
+    }
+}

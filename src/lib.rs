@@ -1,0 +1,12 @@
+//! edlake: extracts Open edX data into a Hive-partitioned CSV lake (local directory or S3).
+//!
+//! Data flows `source` → `encode` → `store`, driven by the jobs in `extract` and `check`;
+//! `config` and the CLI sit at the edge.
+
+pub mod check;
+pub mod config;
+pub mod encode;
+pub mod extract;
+pub mod lake;
+pub mod source;
+pub mod store;

@@ -1,0 +1,112 @@
+//! edlake: Open edX datalake extractor.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use edlake::config::Config;
+use edlake::{check, extract};
+
+#[derive(Parser)]
+#[command(name = "edlake", version, about = "Open edX datalake extractor")]
+struct Cli {
+    /// Config file (default: $EDLAKE_CONFIG, else config/edlake.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract the configured MySQL tables into the lake.
+    Extract {
+        /// Only this table (repeatable); must be listed in the config.
+        #[arg(long = "table", value_name = "NAME")]
+        tables: Vec<String>,
+        /// Full extract. Every extract is full until incremental extraction lands; the flag
+        /// is accepted so schedules written today keep working.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Test every configured endpoint for real (MySQL, the lake) and print the results.
+    Check,
+    /// Print the effective configuration as TOML, secrets redacted.
+    Config,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, 2),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e.into(), 1),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Config => match config.redacted().to_toml() {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, 1),
+            },
+            Command::Check => {
+                let probes = check::run(&config).await;
+                print!("{}", check::render(&probes));
+                if probes.iter().all(|p| p.ok) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Command::Extract { tables, full: _ } => match extract::run(&config, &tables).await {
+                Ok(outcomes) => {
+                    print!("{}", extract::render(&outcomes));
+                    let failed: Vec<_> = outcomes.iter().filter(|o| o.result.is_err()).collect();
+                    for o in &failed {
+                        if let Err(e) = &o.result {
+                            eprintln!("error: table {}: {}", o.table, one_line(e));
+                        }
+                    }
+                    if failed.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => fail(&e, 1),
+            },
+        }
+    })
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
+    eprintln!("error: {}", one_line(e));
+    ExitCode::from(code)
+}
+
+/// Logs go to stderr so stdout carries only results. `EDLAKE_LOG` / `RUST_LOG` filter.
+fn init_logging() {
+    let filter = std::env::var("EDLAKE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,375 @@
+//! MySQL source: introspects tables from information_schema and streams a table in one
+//! sequential, read-only, consistent-snapshot scan through the text protocol, so values reach
+//! the encoder as MySQL's own text (exact decimals, microseconds, zero dates) with no
+//! per-type decoding.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures::TryStreamExt;
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{Executor, Row};
+
+use crate::config::{Config, TableConfig};
+use crate::encode::csv::ColumnKind;
+
+/// Columns never exported, whatever the configuration says.
+const ALWAYS_EXCLUDED: &[(&str, &str)] = &[("auth_user", "password")];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// information_schema DATA_TYPE, e.g. `datetime`.
+    pub data_type: String,
+    /// information_schema COLUMN_TYPE, e.g. `datetime(6)`, `tinyint(1)`.
+    pub column_type: String,
+    pub kind: ColumnKind,
+}
+
+/// What one table's extraction reads: data columns in file order, then partition columns.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub table: String,
+    pub data_columns: Vec<Column>,
+    pub partition_columns: Vec<Column>,
+}
+
+impl TablePlan {
+    pub fn partition_names(&self) -> Vec<String> {
+        self.partition_columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    }
+}
+
+pub struct MysqlSource {
+    pool: MySqlPool,
+    database: String,
+    endpoint: String,
+}
+
+/// MySQL identifiers edlake accepts: letters, digits, `_` and `$`, at most 64 characters.
+/// Anything else is refused before it can reach SQL text.
+pub fn validate_identifier(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        && !name.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        bail!("{name:?} is not a valid MySQL identifier (letters, digits, _ and $ only, at most 64)")
+    }
+}
+
+/// Backquotes a validated identifier.
+pub fn quote_identifier(name: &str) -> Result<String> {
+    validate_identifier(name)?;
+    Ok(format!("`{name}`"))
+}
+
+impl MysqlSource {
+    pub async fn connect(config: &Config) -> Result<MysqlSource> {
+        let endpoint = config.mysql_endpoint();
+        let database = config.mysql_database();
+        validate_identifier(&database)
+            .with_context(|| format!("invalid configuration: database name in mysql.url"))?;
+        let options = config.mysql_connect_options()?;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(config.mysql.max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(config.mysql.connect_timeout_secs))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // Extraction never writes, and a slow consumer must not be cut off by the
+                    // server's default 60 s write timeout in the middle of a big table.
+                    conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                    conn.execute("SET SESSION net_write_timeout = 3600").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow!(describe_error(&e, &endpoint)))?;
+        Ok(MysqlSource {
+            pool,
+            database,
+            endpoint,
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub async fn database_exists(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+            .bind(&self.database)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| anyhow!(describe_error(&e, &self.endpoint)))?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
+    /// The table's columns in physical order; empty when the table does not exist.
+    pub async fn columns(&self, table: &str) -> Result<Vec<Column>> {
+        validate_identifier(table)?;
+        let rows = sqlx::query(
+            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        )
+        .bind(&self.database)
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| anyhow!("{} (reading columns of {table})", describe_error(&e, &self.endpoint)))?;
+        rows.iter()
+            .map(|row| {
+                // information_schema text comes back as binary strings on some servers.
+                let text = |i: usize| -> Result<String> {
+                    let raw: &[u8] = row.try_get_unchecked(i)?;
+                    Ok(String::from_utf8_lossy(raw).into_owned())
+                };
+                let data_type = text(1)?.to_ascii_lowercase();
+                Ok(Column {
+                    name: text(0)?,
+                    kind: ColumnKind::from_mysql(&data_type),
+                    data_type,
+                    column_type: text(2)?.to_ascii_lowercase(),
+                })
+            })
+            .collect()
+    }
+
+    /// Resolves a configured table against the live schema.
+    pub async fn plan(&self, table: &TableConfig) -> Result<TablePlan> {
+        let all = self.columns(&table.name).await?;
+        if all.is_empty() {
+            bail!(
+                "table {} does not exist in database {} on {} (fix tables in the config)",
+                table.name,
+                self.database,
+                self.endpoint
+            );
+        }
+        plan_columns(table, &all)
+    }
+
+    /// Streams every row of the plan's columns (data columns, then partition columns) to
+    /// `on_row`, in one query inside a read-only consistent snapshot.
+    pub async fn scan<F>(&self, plan: &TablePlan, mut on_row: F) -> Result<u64>
+    where
+        F: FnMut(&MySqlRow) -> Result<()>,
+    {
+        let sql = select_sql(&self.database, plan)?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| anyhow!(describe_error(&e, &self.endpoint)))?;
+        let table = &plan.table;
+        let map_err = |e: sqlx::Error| {
+            anyhow!(
+                "{} (while reading table {table})",
+                describe_error(&e, &self.endpoint)
+            )
+        };
+        conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .await
+            .map_err(map_err)?;
+        let mut rows = 0u64;
+        {
+            // raw_sql runs through the text protocol: the SQL carries only validated,
+            // backquoted identifiers and no values.
+            let mut stream = sqlx::raw_sql(&sql).fetch(&mut *conn);
+            while let Some(row) = stream.try_next().await.map_err(map_err)? {
+                on_row(&row)?;
+                rows += 1;
+            }
+        }
+        conn.execute("COMMIT").await.map_err(map_err)?;
+        Ok(rows)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Data columns: pinned list (in its order) or every column, minus exclusions and the
+/// partition columns (Athena forbids a partition key that is also a data column).
+pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
+    let find = |name: &str| all.iter().find(|c| c.name.eq_ignore_ascii_case(name));
+    let excluded = |name: &str| {
+        table
+            .exclude_columns
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(name))
+            || ALWAYS_EXCLUDED
+                .iter()
+                .any(|(t, c)| t.eq_ignore_ascii_case(&table.name) && c.eq_ignore_ascii_case(name))
+            || table
+                .partition_by
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(name))
+    };
+    let mut partition_columns = Vec::new();
+    for p in &table.partition_by {
+        let col = find(p).ok_or_else(|| {
+            anyhow!(
+                "partition column {p} does not exist in table {} (fix partition_by in the config)",
+                table.name
+            )
+        })?;
+        partition_columns.push(col.clone());
+    }
+    let data_columns: Vec<Column> = match &table.columns {
+        Some(pinned) => {
+            let mut cols = Vec::new();
+            for name in pinned {
+                let col = find(name).ok_or_else(|| {
+                    anyhow!(
+                        "column {name} does not exist in table {} (fix columns in the config)",
+                        table.name
+                    )
+                })?;
+                if !excluded(&col.name) {
+                    cols.push(col.clone());
+                }
+            }
+            cols
+        }
+        None => all.iter().filter(|c| !excluded(&c.name)).cloned().collect(),
+    };
+    if data_columns.is_empty() {
+        bail!("table {} has no column left to export", table.name);
+    }
+    Ok(TablePlan {
+        table: table.name.clone(),
+        data_columns,
+        partition_columns,
+    })
+}
+
+fn select_sql(database: &str, plan: &TablePlan) -> Result<String> {
+    let columns = plan
+        .data_columns
+        .iter()
+        .chain(&plan.partition_columns)
+        .map(|c| quote_identifier(&c.name))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(format!(
+        "SELECT {} FROM {}.{}",
+        columns.join(", "),
+        quote_identifier(database)?,
+        quote_identifier(&plan.table)?
+    ))
+}
+
+/// One operator-facing line for a MySQL failure: what failed, where, and what to check.
+/// sqlx error texts never contain the password.
+pub fn describe_error(e: &sqlx::Error, endpoint: &str) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!(
+            "cannot reach MySQL at {endpoint}: {io} (check mysql.url and that the server is up)"
+        ),
+        sqlx::Error::Tls(t) => format!("TLS failure talking to MySQL at {endpoint}: {t}"),
+        sqlx::Error::PoolTimedOut => format!(
+            "timed out connecting to MySQL at {endpoint} (check mysql.url, the network, and mysql.connect_timeout_secs)"
+        ),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            let msg = db.message();
+            match code.as_ref() {
+                "28000" => format!(
+                    "MySQL at {endpoint} refused the login: {msg} (check the user and password in mysql.url, mysql.password or mysql.password_file)"
+                ),
+                "42000" if msg.contains("Unknown database") => format!(
+                    "MySQL at {endpoint}: {msg} (check the database name in mysql.url)"
+                ),
+                _ => format!("MySQL at {endpoint} failed: {msg}"),
+            }
+        }
+        other => format!("MySQL at {endpoint} failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            column_type: data_type.into(),
+            kind: ColumnKind::from_mysql(data_type),
+        }
+    }
+
+    fn table(name: &str) -> TableConfig {
+        TableConfig {
+            name: name.into(),
+            columns: None,
+            exclude_columns: vec![],
+            partition_by: vec![],
+        }
+    }
+
+    #[test]
+    fn identifiers_are_validated() {
+        assert!(validate_identifier("courseware_studentmodule").is_ok());
+        assert!(validate_identifier("_location").is_ok());
+        for bad in ["", "a b", "a`b", "a;drop", "x.y", "123", &"a".repeat(65), "é"] {
+            assert!(validate_identifier(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(quote_identifier("key").unwrap(), "`key`");
+    }
+
+    #[test]
+    fn password_never_planned() {
+        let all = vec![col("id", "int"), col("password", "varchar"), col("username", "varchar")];
+        let plan = plan_columns(&table("auth_user"), &all).unwrap();
+        let names: Vec<_> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "username"]);
+        let mut pinned = table("auth_user");
+        pinned.columns = Some(vec!["password".into(), "id".into()]);
+        let plan = plan_columns(&pinned, &all).unwrap();
+        assert_eq!(plan.data_columns.len(), 1);
+        assert_eq!(plan.data_columns[0].name, "id");
+    }
+
+    #[test]
+    fn partition_columns_leave_the_data_columns() {
+        let all = vec![col("id", "bigint"), col("course_id", "varchar"), col("state", "longtext")];
+        let mut t = table("courseware_studentmodule");
+        t.partition_by = vec!["course_id".into()];
+        let plan = plan_columns(&t, &all).unwrap();
+        assert_eq!(plan.data_columns.len(), 2);
+        assert_eq!(plan.partition_names(), ["course_id"]);
+        assert_eq!(
+            select_sql("openedx", &plan).unwrap(),
+            "SELECT `id`, `state`, `course_id` FROM `openedx`.`courseware_studentmodule`"
+        );
+    }
+
+    #[test]
+    fn unknown_columns_are_named() {
+        let all = vec![col("id", "int")];
+        let mut t = table("t");
+        t.columns = Some(vec!["id".into(), "nope".into()]);
+        let e = plan_columns(&t, &all).unwrap_err().to_string();
+        assert!(e.contains("column nope does not exist in table t"), "{e}");
+        let mut t = table("t");
+        t.partition_by = vec!["course_id".into()];
+        let e = plan_columns(&t, &all).unwrap_err().to_string();
+        assert!(e.contains("partition column course_id"), "{e}");
+    }
+}

@@ -1,0 +1,86 @@
+//! Object stores: one small trait, a local-directory backend and an S3 backend.
+//!
+//! Keys are `/`-separated and relative to the store's root. `put` is atomic: a reader sees
+//! the previous object or the new one, never a partial one.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::config::{Config, LakeLocation};
+
+pub mod local;
+pub mod s3;
+
+/// The content of an object to write.
+#[derive(Debug)]
+pub enum Payload {
+    Bytes(Bytes),
+    /// A finished spool file; the store may move it (local) or stream it (S3).
+    File(PathBuf),
+}
+
+impl Payload {
+    pub fn len(&self) -> std::io::Result<u64> {
+        match self {
+            Payload::Bytes(b) => Ok(b.len() as u64),
+            Payload::File(p) => Ok(std::fs::metadata(p)?.len()),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Where the store points, for messages (`/abs/path` or `s3://bucket/root`).
+    fn describe(&self) -> String;
+
+    /// Writes `key` atomically.
+    async fn put(&self, key: &str, payload: Payload) -> Result<()>;
+
+    async fn get(&self, key: &str) -> Result<Bytes>;
+
+    /// Every key under `prefix` (recursively).
+    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+
+    /// Deletes the keys; missing keys are not an error.
+    async fn delete(&self, keys: &[String]) -> Result<()>;
+
+    /// A directory for spool files of one run, on a filesystem from which `put` of a
+    /// [`Payload::File`] is cheap. Removed when the returned guard drops.
+    fn spool_dir(&self) -> Result<tempfile::TempDir>;
+}
+
+/// Opens the store `datalake.url` points at.
+pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
+    Ok(match config.lake_location()? {
+        LakeLocation::Local(path) => Arc::new(local::LocalStore::new(&path)?),
+        LakeLocation::S3 { bucket, root } => {
+            Arc::new(s3::S3Store::new(&config.datalake, &bucket, &root).await?)
+        }
+    })
+}
+
+/// Joins a root and a key with exactly one `/`.
+pub(crate) fn join_key(root: &str, key: &str) -> String {
+    match (root.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (_, true) => root.to_string(),
+        _ => format!("{}/{}", root.trim_end_matches('/'), key.trim_start_matches('/')),
+    }
+}
+
+pub(crate) fn spool_in(dir: &Path) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create spool directory {}: {e} (check permissions or set datalake.spool_dir)",
+            dir.display()
+        )
+    })?;
+    tempfile::Builder::new()
+        .prefix("edlake-run-")
+        .tempdir_in(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create a spool directory in {}: {e}", dir.display()))
+}

@@ -1,0 +1,337 @@
+//! A lake in S3 or an S3-compatible store. Credentials and region come from the standard
+//! AWS chain (environment, profile, web identity/IRSA, instance metadata).
+//!
+//! Atomicity comes from S3 itself: PutObject and CompleteMultipartUpload make an object
+//! visible whole. A failed multipart upload is aborted so no parts linger.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier, ServerSideEncryption,
+};
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+
+use super::{join_key, Payload, Store};
+use crate::config::{ChecksumMode, DatalakeConfig};
+
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    root: String,
+    part_size: u64,
+    part_concurrency: usize,
+    sse_kms_key_id: Option<String>,
+    spool_dir: PathBuf,
+}
+
+impl S3Store {
+    pub async fn new(cfg: &DatalakeConfig, bucket: &str, root: &str) -> Result<S3Store> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &cfg.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let shared = loader.load().await;
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .retry_config(RetryConfig::standard().with_max_attempts(cfg.max_attempts));
+        if shared.region().is_none() {
+            builder = builder.region(Region::new("us-east-1"));
+        }
+        if let Some(endpoint) = &cfg.endpoint {
+            // S3-compatible stores (MinIO, Ceph, moto) need path-style addressing.
+            builder = builder.endpoint_url(endpoint).force_path_style(true);
+        }
+        if cfg.checksums == ChecksumMode::WhenRequired {
+            builder = builder
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        }
+        Ok(S3Store {
+            client: Client::from_conf(builder.build()),
+            bucket: bucket.to_string(),
+            root: root.to_string(),
+            part_size: cfg.part_size_mb * 1024 * 1024,
+            part_concurrency: cfg.upload_concurrency,
+            sse_kms_key_id: cfg.sse_kms_key_id.clone(),
+            spool_dir: cfg
+                .spool_dir
+                .clone()
+                .unwrap_or_else(std::env::temp_dir),
+        })
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        join_key(&self.root, key)
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{}", self.bucket, self.full_key(key))
+    }
+
+    async fn put_single(&self, key: &str, body: ByteStream) -> Result<()> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .body(body);
+        if let Some(kms) = &self.sse_kms_key_id {
+            req = req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        req.send()
+            .await
+            .map_err(|e| anyhow!(describe("upload", &self.url(key), &self.bucket, &e)))?;
+        Ok(())
+    }
+
+    async fn put_multipart(&self, key: &str, path: &Path, size: u64) -> Result<()> {
+        let full_key = self.full_key(key);
+        let mut create = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&full_key);
+        if let Some(kms) = &self.sse_kms_key_id {
+            create = create
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        let upload = create
+            .send()
+            .await
+            .map_err(|e| anyhow!(describe("start upload", &self.url(key), &self.bucket, &e)))?;
+        let upload_id = upload
+            .upload_id()
+            .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?
+            .to_string();
+        match self.upload_parts(key, &full_key, &upload_id, path, size).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Nothing partial may stay behind, not even invisible parts that cost money.
+                let _ = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&full_key)
+                    .upload_id(&upload_id)
+                    .send()
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn upload_parts(
+        &self,
+        key: &str,
+        full_key: &str,
+        upload_id: &str,
+        path: &Path,
+        size: u64,
+    ) -> Result<()> {
+        let count = size.div_ceil(self.part_size);
+        let mut parts: Vec<CompletedPart> = futures::stream::iter(0..count)
+            .map(|i| async move {
+                let offset = i * self.part_size;
+                let length = self.part_size.min(size - offset);
+                // Each part streams from its slice of the spool file: memory stays flat.
+                let body = ByteStream::read_from()
+                    .path(path)
+                    .offset(offset)
+                    .length(Length::Exact(length))
+                    .build()
+                    .await
+                    .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
+                let number = i as i32 + 1;
+                let out = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(full_key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow!(describe("upload part of", &self.url(key), &self.bucket, &e)))?;
+                Ok::<_, anyhow::Error>(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(out.e_tag().map(str::to_string))
+                        .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
+                        .build(),
+                )
+            })
+            .buffer_unordered(self.part_concurrency)
+            .try_collect()
+            .await?;
+        parts.sort_by_key(|p| p.part_number());
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(full_key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| anyhow!(describe("complete upload of", &self.url(key), &self.bucket, &e)))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for S3Store {
+    fn describe(&self) -> String {
+        if self.root.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.root)
+        }
+    }
+
+    async fn put(&self, key: &str, payload: Payload) -> Result<()> {
+        match payload {
+            Payload::Bytes(bytes) => self.put_single(key, ByteStream::from(bytes)).await,
+            Payload::File(path) => {
+                let size = tokio::fs::metadata(&path).await?.len();
+                let result = if size <= self.part_size {
+                    let body = ByteStream::from_path(&path)
+                        .await
+                        .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
+                    self.put_single(key, body).await
+                } else {
+                    self.put_multipart(key, &path, size).await
+                };
+                let _ = tokio::fs::remove_file(&path).await;
+                result
+            }
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| anyhow!(describe("read", &self.url(key), &self.bucket, &e)))?;
+        Ok(out
+            .body
+            .collect()
+            .await
+            .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
+            .into_bytes())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let full_prefix = self.full_key(prefix);
+        let strip = if self.root.is_empty() {
+            0
+        } else {
+            self.root.len() + 1
+        };
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full_prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| anyhow!(describe("list", &self.url(prefix), &self.bucket, &e)))?;
+            for object in page.contents() {
+                if let Some(k) = object.key() {
+                    keys.push(k[strip.min(k.len())..].to_string());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        for chunk in keys.chunks(1000) {
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(self.full_key(k)).build())
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+                .send()
+                .await
+                .map_err(|e| anyhow!(describe("delete", &self.describe(), &self.bucket, &e)))?;
+            if let Some(err) = out.errors().first() {
+                return Err(anyhow!(
+                    "cannot delete s3://{}/{}: {} {}",
+                    self.bucket,
+                    err.key().unwrap_or_default(),
+                    err.code().unwrap_or_default(),
+                    err.message().unwrap_or_default()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn spool_dir(&self) -> Result<tempfile::TempDir> {
+        super::spool_in(&self.spool_dir)
+    }
+}
+
+/// One line for an S3 failure: the operation, the object, and what to check.
+fn describe<E>(op: &str, what: &str, bucket: &str, err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
+            "cannot {op} {what}: the S3 endpoint is unreachable (check datalake.endpoint, the network and AWS_REGION)"
+        ),
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            match e.code() {
+                Some("NoSuchBucket") => format!(
+                    "cannot {op} {what}: bucket {bucket} does not exist (create it or fix datalake.url)"
+                ),
+                Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => format!(
+                    "cannot {op} {what}: {} {} (check the AWS credentials and the IAM policy)",
+                    e.code().unwrap_or_default(),
+                    e.message().unwrap_or_default()
+                ),
+                Some(code) => format!(
+                    "cannot {op} {what}: {code} {}",
+                    e.message().unwrap_or_default()
+                ),
+                None => format!(
+                    "cannot {op} {what}: HTTP {}",
+                    service.raw().status().as_u16()
+                ),
+            }
+        }
+        other => format!(
+            "cannot {op} {what}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(other)
+        ),
+    }
+}
