@@ -46,7 +46,10 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
             s
         }
         Err(e) => {
-            probes.push(Probe::fail(format!("mysql connect {endpoint}"), format!("{e:#}")));
+            probes.push(Probe::fail(
+                format!("mysql connect {endpoint}"),
+                format!("{e:#}"),
+            ));
             return;
         }
     };
@@ -61,7 +64,10 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
             return;
         }
         Err(e) => {
-            probes.push(Probe::fail(format!("mysql database {db}"), format!("{e:#}")));
+            probes.push(Probe::fail(
+                format!("mysql database {db}"),
+                format!("{e:#}"),
+            ));
             return;
         }
     }
@@ -96,7 +102,10 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
     let store = match store::open(config).await {
         Ok(s) => s,
         Err(e) => {
-            probes.push(Probe::fail(format!("lake {}", config.datalake.url), format!("{e:#}")));
+            probes.push(Probe::fail(
+                format!("lake {}", config.datalake.url),
+                format!("{e:#}"),
+            ));
             return;
         }
     };
@@ -110,13 +119,19 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
     let body = Bytes::from(format!("edlake check probe {key}\n"));
     let where_ = format!("{}/{key}", store.describe());
     if let Err(e) = store.put(&key, Payload::Bytes(body.clone())).await {
-        probes.push(Probe::fail(format!("lake write {where_}"), format!("{e:#}")));
+        probes.push(Probe::fail(
+            format!("lake write {where_}"),
+            format!("{e:#}"),
+        ));
         return;
     }
     probes.push(Probe::ok(format!("lake write {where_}"), "written"));
     match store.get(&key).await {
         Ok(read) if read == body => probes.push(Probe::ok("lake read back", "identical")),
-        Ok(_) => probes.push(Probe::fail("lake read back", "content differs from what was written")),
+        Ok(_) => probes.push(Probe::fail(
+            "lake read back",
+            "content differs from what was written",
+        )),
         Err(e) => probes.push(Probe::fail("lake read back", format!("{e:#}"))),
     }
     match delete_and_confirm(store.as_ref(), &key).await {
@@ -135,7 +150,12 @@ async fn delete_and_confirm(store: &dyn store::Store, key: &str) -> Result<()> {
 
 /// The result table printed by `edlake check`.
 pub fn render(probes: &[Probe]) -> String {
-    let width = probes.iter().map(|p| p.what.len()).max().unwrap_or(5).max(5);
+    let width = probes
+        .iter()
+        .map(|p| p.what.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = format!("{:<width$}  {:<6}  {}\n", "CHECK", "RESULT", "DETAIL");
     for p in probes {
         out.push_str(&format!(

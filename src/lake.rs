@@ -93,22 +93,23 @@ pub fn escape_path_name(value: &str) -> String {
 fn needs_escape(ch: char) -> bool {
     matches!(
         ch,
-        '\u{00}'..='\u{1F}'
-            | '"'
-            | '#'
-            | '%'
-            | '\''
-            | '*'
-            | '/'
-            | ':'
-            | '='
-            | '?'
-            | '\\'
-            | '\u{7F}'
-            | '{'
-            | '['
-            | ']'
-            | '^'
+        '\u{00}'
+            ..='\u{1F}'
+                | '"'
+                | '#'
+                | '%'
+                | '\''
+                | '*'
+                | '/'
+                | ':'
+                | '='
+                | '?'
+                | '\\'
+                | '\u{7F}'
+                | '{'
+                | '['
+                | ']'
+                | '^'
     )
 }
 
@@ -154,10 +155,7 @@ mod tests {
         // Non-ASCII is never percent-encoded; control characters and DEL are.
         assert_eq!(escape_path_name("UnivCafé+中文"), "UnivCafé+中文");
         assert_eq!(escape_path_name("a\tb\u{7f}\\"), "a%09b%7F%5C");
-        assert_eq!(
-            escape_path_name("<>|,&@~!$();-._"),
-            "<>|,&@~!$();-._"
-        );
+        assert_eq!(escape_path_name("<>|,&@~!$();-._"), "<>|,&@~!$();-._");
     }
 
     #[test]

@@ -47,13 +47,17 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a
     names
         .iter()
         .map(|name| {
-            config.tables.iter().find(|t| &t.name == name).ok_or_else(|| {
-                let known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
-                anyhow!(
-                    "unknown table {name}: not in the configured tables ({})",
-                    known.join(", ")
-                )
-            })
+            config
+                .tables
+                .iter()
+                .find(|t| &t.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
+                    anyhow!(
+                        "unknown table {name}: not in the configured tables ({})",
+                        known.join(", ")
+                    )
+                })
         })
         .collect()
 }
@@ -163,7 +167,11 @@ pub async fn extract_table(
     let mut report = TableReport {
         table: table.name.clone(),
         rows,
-        partitions: if partition_count == 0 { 0 } else { partitions.len() },
+        partitions: if partition_count == 0 {
+            0
+        } else {
+            partitions.len()
+        },
         files: partitions.len(),
         ..Default::default()
     };
@@ -213,7 +221,12 @@ fn raw(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>> {
 
 /// The per-table summary printed by `edlake extract`.
 pub fn render(outcomes: &[TableOutcome]) -> String {
-    let width = outcomes.iter().map(|o| o.table.len()).max().unwrap_or(5).max(5);
+    let width = outcomes
+        .iter()
+        .map(|o| o.table.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = format!(
         "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {}\n",
         "TABLE", "ROWS", "PARTITIONS", "FILES", "BYTES", "SECONDS", "STATUS"

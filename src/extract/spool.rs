@@ -207,7 +207,11 @@ mod tests {
             let mut line = big.clone();
             line.push(b'\n');
             spool
-                .push(key, || vec![Some(String::from_utf8_lossy(key).into())], &line)
+                .push(
+                    key,
+                    || vec![Some(String::from_utf8_lossy(key).into())],
+                    &line,
+                )
                 .unwrap();
             assert!(spool.buffered <= 1000, "budget held: {}", spool.buffered);
         }
@@ -223,7 +227,10 @@ mod tests {
             let data = contents(p);
             assert_eq!(data.len() as u64, p.bytes);
             assert!(data.starts_with(b"h\n"));
-            assert_eq!(data.iter().filter(|&&b| b == b'\n').count() as u64, p.rows + 1);
+            assert_eq!(
+                data.iter().filter(|&&b| b == b'\n').count() as u64,
+                p.rows + 1
+            );
         }
     }
 

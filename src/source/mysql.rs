@@ -61,7 +61,9 @@ pub fn validate_identifier(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        bail!("{name:?} is not a valid MySQL identifier (letters, digits, _ and $ only, at most 64)")
+        bail!(
+            "{name:?} is not a valid MySQL identifier (letters, digits, _ and $ only, at most 64)"
+        )
     }
 }
 
@@ -110,11 +112,12 @@ impl MysqlSource {
     }
 
     pub async fn database_exists(&self) -> Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
-            .bind(&self.database)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| anyhow!(describe_error(&e, &self.endpoint)))?;
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+                .bind(&self.database)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| anyhow!(describe_error(&e, &self.endpoint)))?;
         Ok(row.try_get::<i64, _>(0)? > 0)
     }
 
@@ -129,7 +132,12 @@ impl MysqlSource {
         .bind(table)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| anyhow!("{} (reading columns of {table})", describe_error(&e, &self.endpoint)))?;
+        .map_err(|e| {
+            anyhow!(
+                "{} (reading columns of {table})",
+                describe_error(&e, &self.endpoint)
+            )
+        })?;
         rows.iter()
             .map(|row| {
                 // information_schema text comes back as binary strings on some servers.
@@ -327,7 +335,16 @@ mod tests {
     fn identifiers_are_validated() {
         assert!(validate_identifier("courseware_studentmodule").is_ok());
         assert!(validate_identifier("_location").is_ok());
-        for bad in ["", "a b", "a`b", "a;drop", "x.y", "123", &"a".repeat(65), "é"] {
+        for bad in [
+            "",
+            "a b",
+            "a`b",
+            "a;drop",
+            "x.y",
+            "123",
+            &"a".repeat(65),
+            "é",
+        ] {
             assert!(validate_identifier(bad).is_err(), "{bad:?}");
         }
         assert_eq!(quote_identifier("key").unwrap(), "`key`");
@@ -335,7 +352,11 @@ mod tests {
 
     #[test]
     fn password_never_planned() {
-        let all = vec![col("id", "int"), col("password", "varchar"), col("username", "varchar")];
+        let all = vec![
+            col("id", "int"),
+            col("password", "varchar"),
+            col("username", "varchar"),
+        ];
         let plan = plan_columns(&table("auth_user"), &all).unwrap();
         let names: Vec<_> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "username"]);
@@ -348,7 +369,11 @@ mod tests {
 
     #[test]
     fn partition_columns_leave_the_data_columns() {
-        let all = vec![col("id", "bigint"), col("course_id", "varchar"), col("state", "longtext")];
+        let all = vec![
+            col("id", "bigint"),
+            col("course_id", "varchar"),
+            col("state", "longtext"),
+        ];
         let mut t = table("courseware_studentmodule");
         t.partition_by = vec!["course_id".into()];
         let plan = plan_columns(&t, &all).unwrap();

@@ -52,16 +52,21 @@ impl LocalStore {
     fn put_blocking(&self, key: &str, payload: Payload) -> Result<()> {
         let target = self.path(key);
         let parent = target.parent().expect("keys have a parent");
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow!("cannot create {}: {e} (check permissions)", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            anyhow!(
+                "cannot create {}: {e} (check permissions)",
+                parent.display()
+            )
+        })?;
         match payload {
             Payload::Bytes(bytes) => {
                 let mut tmp = self.staging_file()?;
                 tmp.write_all(&bytes)
                     .and_then(|_| tmp.flush())
                     .map_err(|e| anyhow!("cannot write {}: {e}", target.display()))?;
-                tmp.persist(&target)
-                    .map_err(|e| anyhow!("cannot move a file into {}: {}", target.display(), e.error))?;
+                tmp.persist(&target).map_err(|e| {
+                    anyhow!("cannot move a file into {}: {}", target.display(), e.error)
+                })?;
             }
             Payload::File(src) => {
                 if let Err(e) = std::fs::rename(&src, &target) {
@@ -93,8 +98,8 @@ impl LocalStore {
                 keys.push(self.key_of(&dir));
                 continue;
             }
-            for entry in std::fs::read_dir(&dir)
-                .with_context(|| format!("cannot list {}", dir.display()))?
+            for entry in
+                std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
             {
                 let entry = entry?;
                 let name = entry.file_name();
@@ -189,11 +194,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
         store
-            .put("t/lms=h/course_id=a/t.csv", Payload::Bytes(Bytes::from_static(b"x")))
+            .put(
+                "t/lms=h/course_id=a/t.csv",
+                Payload::Bytes(Bytes::from_static(b"x")),
+            )
             .await
             .unwrap();
         store
-            .put("t/lms=h/course_id=b/t.csv", Payload::Bytes(Bytes::from_static(b"y")))
+            .put(
+                "t/lms=h/course_id=b/t.csv",
+                Payload::Bytes(Bytes::from_static(b"y")),
+            )
             .await
             .unwrap();
         // Staging never shows up in listings.
@@ -203,8 +214,14 @@ mod tests {
             store.list("t/").await.unwrap(),
             ["t/lms=h/course_id=a/t.csv", "t/lms=h/course_id=b/t.csv"]
         );
-        assert_eq!(&store.get("t/lms=h/course_id=b/t.csv").await.unwrap()[..], b"y");
-        store.delete(&["t/lms=h/course_id=a/t.csv".into()]).await.unwrap();
+        assert_eq!(
+            &store.get("t/lms=h/course_id=b/t.csv").await.unwrap()[..],
+            b"y"
+        );
+        store
+            .delete(&["t/lms=h/course_id=a/t.csv".into()])
+            .await
+            .unwrap();
         assert!(!dir.path().join("t/lms=h/course_id=a").exists());
         assert!(dir.path().join("t/lms=h/course_id=b").exists());
         assert!(store.list("nothing/").await.unwrap().is_empty());
@@ -217,7 +234,10 @@ mod tests {
         let spool = store.spool_dir().unwrap();
         let f = spool.path().join("p0");
         std::fs::write(&f, b"data").unwrap();
-        store.put("a/b.csv", Payload::File(f.clone())).await.unwrap();
+        store
+            .put("a/b.csv", Payload::File(f.clone()))
+            .await
+            .unwrap();
         assert!(!f.exists());
         assert_eq!(std::fs::read(dir.path().join("a/b.csv")).unwrap(), b"data");
     }

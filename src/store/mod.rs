@@ -68,7 +68,11 @@ pub(crate) fn join_key(root: &str, key: &str) -> String {
     match (root.is_empty(), key.is_empty()) {
         (true, _) => key.to_string(),
         (_, true) => root.to_string(),
-        _ => format!("{}/{}", root.trim_end_matches('/'), key.trim_start_matches('/')),
+        _ => format!(
+            "{}/{}",
+            root.trim_end_matches('/'),
+            key.trim_start_matches('/')
+        ),
     }
 }
 

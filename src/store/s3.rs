@@ -61,10 +61,7 @@ impl S3Store {
             part_size: cfg.part_size_mb * 1024 * 1024,
             part_concurrency: cfg.upload_concurrency,
             sse_kms_key_id: cfg.sse_kms_key_id.clone(),
-            spool_dir: cfg
-                .spool_dir
-                .clone()
-                .unwrap_or_else(std::env::temp_dir),
+            spool_dir: cfg.spool_dir.clone().unwrap_or_else(std::env::temp_dir),
         })
     }
 
@@ -114,7 +111,10 @@ impl S3Store {
             .upload_id()
             .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?
             .to_string();
-        match self.upload_parts(key, &full_key, &upload_id, path, size).await {
+        match self
+            .upload_parts(key, &full_key, &upload_id, path, size)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Nothing partial may stay behind, not even invisible parts that cost money.
@@ -163,7 +163,9 @@ impl S3Store {
                     .body(body)
                     .send()
                     .await
-                    .map_err(|e| anyhow!(describe("upload part of", &self.url(key), &self.bucket, &e)))?;
+                    .map_err(|e| {
+                        anyhow!(describe("upload part of", &self.url(key), &self.bucket, &e))
+                    })?;
                 Ok::<_, anyhow::Error>(
                     CompletedPart::builder()
                         .part_number(number)
@@ -188,7 +190,14 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| anyhow!(describe("complete upload of", &self.url(key), &self.bucket, &e)))?;
+            .map_err(|e| {
+                anyhow!(describe(
+                    "complete upload of",
+                    &self.url(key),
+                    &self.bucket,
+                    &e
+                ))
+            })?;
         Ok(())
     }
 }
@@ -277,7 +286,12 @@ impl Store for S3Store {
                 .client
                 .delete_objects()
                 .bucket(&self.bucket)
-                .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()?,
+                )
                 .send()
                 .await
                 .map_err(|e| anyhow!(describe("delete", &self.describe(), &self.bucket, &e)))?;

@@ -1,0 +1,302 @@
+//! Test support: the real services started by scripts/stack-up.sh (MariaDB, moto), the
+//! edlake binary, and a reader that reads lake files the way Athena's OpenCSVSerde does.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{Executor, MySqlPool};
+
+/// Service coordinates: from the environment, else from `.stack/env` written by
+/// scripts/stack-up.sh.
+pub fn stack_var(name: &str) -> String {
+    if let Ok(v) = std::env::var(name) {
+        return v;
+    }
+    let env_file = Path::new(env!("CARGO_MANIFEST_DIR")).join(".stack/env");
+    let text = std::fs::read_to_string(&env_file).unwrap_or_else(|_| {
+        panic!(
+            "{name} is unset and {} is missing: run scripts/stack-up.sh first",
+            env_file.display()
+        )
+    });
+    for line in text.lines() {
+        if let Some((k, v)) = line.trim_start_matches("export ").split_once('=') {
+            if k.trim() == name {
+                return v.trim().trim_matches('"').trim_matches('\'').to_string();
+            }
+        }
+    }
+    panic!("{name} not found in {}", env_file.display())
+}
+
+/// `mysql://user:pw@host:port` of a user allowed to create databases.
+pub fn mysql_server_url() -> String {
+    stack_var("EDLAKE_TEST_MYSQL_URL")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+pub fn s3_endpoint() -> String {
+    stack_var("EDLAKE_TEST_S3_ENDPOINT")
+}
+
+/// A fresh database for one test, dropped and recreated so reruns start clean.
+pub struct TestDb {
+    pub name: String,
+    pub pool: MySqlPool,
+}
+
+impl TestDb {
+    pub async fn new(test: &str) -> TestDb {
+        let name = format!("edlake_t_{test}");
+        let admin = MySqlPoolOptions::new()
+            .max_connections(1)
+            .connect(&mysql_server_url())
+            .await
+            .expect("connect to the test MariaDB (run scripts/stack-up.sh)");
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str())
+            .await
+            .unwrap();
+        admin
+            .execute(
+                format!(
+                    "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                )
+                .as_str(),
+            )
+            .await
+            .unwrap();
+        admin.close().await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(2)
+            .connect(&format!("{}/{name}", mysql_server_url()))
+            .await
+            .unwrap();
+        TestDb { name, pool }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", mysql_server_url(), self.name)
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sql)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the edlake binary with `config` as its config file and only the given environment
+/// on top of a scrubbed one (no stray EDLAKE_* from the developer's shell).
+pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("edlake.toml");
+    std::fs::write(&file, config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_edlake"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("EDLAKE_") || k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("EDLAKE_LOG", "warn")
+        .arg("--config")
+        .arg(&file)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run edlake");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every file under `root`, relative, with `/` separators.
+pub fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn lake_path(root: &Path, key: &str) -> PathBuf {
+    root.join(key)
+}
+
+// ---------------------------------------------------------------------------------------
+// Athena's view of a file.
+
+/// What Athena reads from a lake file through a table declared with OpenCSVSerde
+/// (`separatorChar ','`, `quoteChar '"'`, `escapeChar '\\'`, `skip.header.line.count 1`):
+/// Hadoop's TextInputFormat splits lines on LF, CR or CRLF; the first line is skipped; each
+/// line is parsed by opencsv 2.3's `CSVParser.parseLine`, ported below rule for rule.
+/// Returns the header fields and the rows as OpenCSVSerde hands them to the engine.
+pub fn read_like_opencsv_serde(data: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::str::from_utf8(data).expect("lake files are UTF-8");
+    assert!(!text.starts_with('\u{feff}'), "no BOM");
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                lines.push(&text[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                lines.push(&text[start..i]);
+                if i + 1 < bytes.len() && bytes[i + 1] == b'\n' {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        lines.push(&text[start..]);
+    }
+    let mut rows = lines.into_iter().map(opencsv_parse_line);
+    let header = rows.next().expect("a header line");
+    (header, rows.collect())
+}
+
+/// opencsv 2.3 `CSVParser.parseLine(line, multi=false)` with strictQuotes=false,
+/// ignoreLeadingWhiteSpace=true (the defaults OpenCSVSerde uses). A line ending inside
+/// quotes is an error in single-line mode: the writer must never produce one.
+pub fn opencsv_parse_line(line: &str) -> Vec<String> {
+    const SEP: char = ',';
+    const QUOTE: char = '"';
+    const ESC: char = '\\';
+    let chars: Vec<char> = line.chars().collect();
+    let mut tokens = Vec::new();
+    let mut sb = String::new();
+    let mut in_quotes = false;
+    let mut in_field = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let more = (in_quotes || in_field) && chars.len() > i + 1;
+        if c == ESC {
+            // isNextCharacterEscapable
+            if more && (chars[i + 1] == QUOTE || chars[i + 1] == ESC) {
+                sb.push(chars[i + 1]);
+                i += 1;
+            }
+        } else if c == QUOTE {
+            // isNextCharacterEscapedQuote
+            if more && chars[i + 1] == QUOTE {
+                sb.push(chars[i + 1]);
+                i += 1;
+            } else {
+                // the tricky case of an embedded quote in the middle: a,bc"d"ef,g
+                if i > 2 && chars[i - 1] != SEP && chars.len() > i + 1 && chars[i + 1] != SEP {
+                    if !sb.is_empty() && sb.chars().all(char::is_whitespace) {
+                        sb.clear();
+                    } else {
+                        sb.push(c);
+                    }
+                }
+                in_quotes = !in_quotes;
+            }
+            in_field = !in_field;
+        } else if c == SEP && !in_quotes {
+            tokens.push(std::mem::take(&mut sb));
+            in_field = false;
+        } else {
+            sb.push(c);
+            in_field = true;
+        }
+        i += 1;
+    }
+    assert!(
+        !in_quotes,
+        "Un-terminated quoted field at end of CSV line: {line:?}"
+    );
+    tokens.push(sb);
+    tokens
+}
+
+/// Decodes the dialect's text layer (docs/csv-dialect.md), as the typed views do: the whole
+/// value `\N` is NULL; `\\`, `\n`, `\r` are a backslash, LF, CR. Anything else after a
+/// backslash is a writer bug.
+pub fn decode_text_layer(value: &str) -> Option<String> {
+    if value == "\\N" {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('\\') => out.push('\\'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                other => panic!("invalid escape \\{other:?} in {value:?}"),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// A lake file read like Athena and decoded like the views: header, then rows of
+/// `column → value`.
+pub fn read_table_file(data: &[u8]) -> (Vec<String>, Vec<BTreeMap<String, Option<String>>>) {
+    let (header, rows) = read_like_opencsv_serde(data);
+    let rows = rows
+        .into_iter()
+        .map(|fields| {
+            assert_eq!(
+                fields.len(),
+                header.len(),
+                "every row has every column: {fields:?}"
+            );
+            header
+                .iter()
+                .cloned()
+                .zip(fields.iter().map(|f| decode_text_layer(f)))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
