@@ -300,3 +300,67 @@ pub fn read_table_file(data: &[u8]) -> (Vec<String>, Vec<BTreeMap<String, Option
         .collect();
     (header, rows)
 }
+
+// ---------------------------------------------------------------------------------------
+// S3 on the moto server.
+
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .endpoint_url(s3_endpoint())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// An empty bucket named after the test (emptied if a previous run left objects).
+pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
+    let bucket = format!("edlake-t-{}", name.replace('_', "-"));
+    let _ = client.create_bucket().bucket(&bucket).send().await;
+    for key in s3_keys(client, &bucket, "").await {
+        client
+            .delete_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+    }
+    bucket
+}
+
+pub async fn s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for o in page.unwrap().contents() {
+            keys.push(o.key().unwrap().to_string());
+        }
+    }
+    keys.sort();
+    keys
+}
+
+pub async fn s3_get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .to_vec()
+}
