@@ -321,7 +321,12 @@ impl Config {
             })?;
             options = options.password(password.trim_end_matches(['\r', '\n']));
         }
-        Ok(options.charset("utf8mb4"))
+        // A whole-table scan is slow by nature; sqlx would warn about every one.
+        use sqlx::ConnectOptions;
+        Ok(options
+            .charset("utf8mb4")
+            .log_statements(log::LevelFilter::Debug)
+            .log_slow_statements(log::LevelFilter::Off, std::time::Duration::from_secs(3600)))
     }
 
     /// `host:port/database` of the MySQL URL, safe to print.
