@@ -17,6 +17,14 @@ use crate::source::mysql::validate_identifier;
 /// The config file read when neither `--config` nor `EDLAKE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";
 
+/// Secrets read verbatim from the environment: figment would parse `EDLAKE_*` values as
+/// TOML-like values, turning a password `98765432` into a number (and printing it in the
+/// type error) and stripping quotes from `"pw"`.
+const RAW_ENV_SECRETS: &[(&str, fn(&mut Config, String))] = &[
+    ("EDLAKE_MYSQL__PASSWORD", |c, v| c.mysql.password = Some(v)),
+    ("EDLAKE_MYSQL__URL", |c, v| c.mysql.url = v),
+];
+
 /// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
 /// test harness variables, …) are not configuration and must not trip unknown-key checks.
 const TOP_LEVEL_KEYS: &[&str] = &["lms_host", "mysql", "datalake", "extract", "tables"];
@@ -210,13 +218,24 @@ impl Config {
             Env::prefixed("EDLAKE_")
                 .filter(|key| {
                     let top = key.as_str().split("__").next().unwrap_or_default();
-                    TOP_LEVEL_KEYS.iter().any(|k| top.eq_ignore_ascii_case(k))
+                    let raw = RAW_ENV_SECRETS.iter().any(|(name, _)| {
+                        name["EDLAKE_".len()..].eq_ignore_ascii_case(key.as_str())
+                    });
+                    !raw && TOP_LEVEL_KEYS.iter().any(|k| top.eq_ignore_ascii_case(k))
                 })
                 .split("__"),
         );
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {}", one_line(&e)))?;
+        for (name, set) in RAW_ENV_SECRETS {
+            if let Some(value) = std::env::var_os(name) {
+                let value = value.into_string().map_err(|_| {
+                    anyhow::anyhow!("invalid configuration: {name} is not valid UTF-8")
+                })?;
+                set(&mut config, value);
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -471,11 +490,17 @@ mod tests {
             jail.set_env("EDLAKE_LMS_HOST", "from-env");
             jail.set_env("EDLAKE_DATALAKE__PREFIX", "lake");
             jail.set_env("EDLAKE_TEST_SOMETHING", "ignored");
+            jail.set_env("EDLAKE_MYSQL__PASSWORD", "\"0123\"");
             let c = Config::load(Some(Path::new("edlake.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.lms_host, "from-env");
             assert_eq!(c.datalake.prefix, "lake");
             assert_eq!(c.datalake.url, "./datalake");
             assert_eq!(c.tables.len(), 1);
+            assert_eq!(
+                c.mysql.password.as_deref(),
+                Some("\"0123\""),
+                "taken verbatim"
+            );
             jail.set_env("EDLAKE_MYSQL__URLL", "typo");
             let e = Config::load(Some(Path::new("edlake.toml")))
                 .unwrap_err()

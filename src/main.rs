@@ -70,23 +70,31 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
-            Command::Extract { tables, full: _ } => match extract::run(&config, &tables).await {
-                Ok(outcomes) => {
-                    print!("{}", extract::render(&outcomes));
-                    let failed: Vec<_> = outcomes.iter().filter(|o| o.result.is_err()).collect();
-                    for o in &failed {
-                        if let Err(e) = &o.result {
-                            eprintln!("error: table {}: {}", o.table, one_line(e));
+            Command::Extract { tables, full: _ } => {
+                // A table name the config does not know is a usage error, like a bad config.
+                if let Err(e) = extract::select_tables(&config, &tables) {
+                    return fail(&e, 2);
+                }
+                match extract::run(&config, &tables).await {
+                    Ok(outcomes) => {
+                        print!("{}", extract::render(&outcomes));
+                        let failed: Vec<_> =
+                            outcomes.iter().filter(|o| o.result.is_err()).collect();
+                        for o in &failed {
+                            if let Err(e) = &o.result {
+                                // Per-table messages never name their table: this does.
+                                eprintln!("error: table {}: {}", o.table, one_line(e));
+                            }
+                        }
+                        if failed.is_empty() {
+                            ExitCode::SUCCESS
+                        } else {
+                            ExitCode::from(1)
                         }
                     }
-                    if failed.is_empty() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
+                    Err(e) => fail(&e, 1),
                 }
-                Err(e) => fail(&e, 1),
-            },
+            }
         }
     })
 }

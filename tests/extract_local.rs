@@ -278,8 +278,9 @@ async fn a_failing_table_fails_the_run_and_leaves_nothing_behind() {
         .collect();
     assert_eq!(error_lines.len(), 1, "{}", out.stderr);
     assert!(
-        error_lines[0]
-            .contains("table missing_table does not exist in database edlake_t_extract_failing"),
+        error_lines[0].contains(
+            "error: table missing_table: does not exist in database edlake_t_extract_failing"
+        ),
         "{}",
         error_lines[0]
     );

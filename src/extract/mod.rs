@@ -69,6 +69,8 @@ pub async fn run(config: &Config, names: &[String]) -> Result<Vec<TableOutcome>>
     let source = Arc::new(MysqlSource::connect(config).await?);
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
+    store.list(&layout.table_dir("_edlake")).await?;
     let outcomes = futures::stream::iter(tables)
         .map(|table| {
             let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
@@ -187,7 +189,7 @@ pub async fn extract_table(
                 store
                     .put(&key, p.payload)
                     .await
-                    .with_context(|| format!("table {}: writing {key}", table.name))
+                    .with_context(|| format!("writing {key}"))
             }
         })
         .buffer_unordered(config.datalake.upload_concurrency)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use futures::TryStreamExt;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
-use sqlx::{Executor, Row};
+use sqlx::{ConnectOptions, Connection, Executor, Row};
 
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::ColumnKind;
@@ -80,6 +80,16 @@ impl MysqlSource {
         validate_identifier(&database)
             .with_context(|| format!("invalid configuration: database name in mysql.url"))?;
         let options = config.mysql_connect_options()?;
+        // One direct connection first: the pool retries a refused connection until its
+        // acquire timeout and then reports only "timed out", hiding the real cause.
+        let timeout = Duration::from_secs(config.mysql.connect_timeout_secs);
+        match tokio::time::timeout(timeout, options.connect()).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => bail!(describe_error(&e, &endpoint)),
+            Err(_) => bail!(describe_error(&sqlx::Error::PoolTimedOut, &endpoint)),
+        }
         let pool = MySqlPoolOptions::new()
             .max_connections(config.mysql.max_connections)
             .min_connections(0)
@@ -161,8 +171,7 @@ impl MysqlSource {
         let all = self.columns(&table.name).await?;
         if all.is_empty() {
             bail!(
-                "table {} does not exist in database {} on {} (fix tables in the config)",
-                table.name,
+                "does not exist in database {} on {} (fix tables in the config)",
                 self.database,
                 self.endpoint
             );
@@ -231,10 +240,7 @@ pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
     let mut partition_columns = Vec::new();
     for p in &table.partition_by {
         let col = find(p).ok_or_else(|| {
-            anyhow!(
-                "partition column {p} does not exist in table {} (fix partition_by in the config)",
-                table.name
-            )
+            anyhow!("partition column {p} does not exist (fix partition_by in the config)")
         })?;
         partition_columns.push(col.clone());
     }
@@ -243,10 +249,7 @@ pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
             let mut cols = Vec::new();
             for name in pinned {
                 let col = find(name).ok_or_else(|| {
-                    anyhow!(
-                        "column {name} does not exist in table {} (fix columns in the config)",
-                        table.name
-                    )
+                    anyhow!("column {name} does not exist (fix columns in the config)")
                 })?;
                 if !excluded(&col.name) {
                     cols.push(col.clone());
@@ -257,7 +260,7 @@ pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
         None => all.iter().filter(|c| !excluded(&c.name)).cloned().collect(),
     };
     if data_columns.is_empty() {
-        bail!("table {} has no column left to export", table.name);
+        bail!("no column left to export (check columns and exclude_columns)");
     }
     Ok(TablePlan {
         table: table.name.clone(),
@@ -391,7 +394,7 @@ mod tests {
         let mut t = table("t");
         t.columns = Some(vec!["id".into(), "nope".into()]);
         let e = plan_columns(&t, &all).unwrap_err().to_string();
-        assert!(e.contains("column nope does not exist in table t"), "{e}");
+        assert!(e.contains("column nope does not exist"), "{e}");
         let mut t = table("t");
         t.partition_by = vec!["course_id".into()];
         let e = plan_columns(&t, &all).unwrap_err().to_string();
