@@ -124,14 +124,19 @@ async fn s3_lake_matches_the_local_lake_byte_for_byte() {
         .unwrap();
     assert!(big > 10 * 1024 * 1024, "big partition is multipart: {big}");
 
-    for (mode, test) in [
-        ("when_supported", "s3_same_a"),
-        ("when_required", "s3_same_b"),
+    // The second pass also asks for SSE-KMS, on single and multipart uploads alike.
+    for (mode, test, sse) in [
+        ("when_supported", "s3_same_a", ""),
+        (
+            "when_required",
+            "s3_same_b",
+            "sse_kms_key_id = \"alias/edlake-test\"",
+        ),
     ] {
         let bucket = fresh_bucket(&client, test).await;
         let url = format!("s3://{bucket}/lake/root");
         let out = edlake(
-            &config(&db, &url, &format!("checksums = \"{mode}\"")),
+            &config(&db, &url, &format!("checksums = \"{mode}\"\n{sse}")),
             &["extract"],
             &[],
         );
@@ -149,6 +154,23 @@ async fn s3_lake_matches_the_local_lake_byte_for_byte() {
             assert!(remote[k] == *v, "{mode}: {k} differs");
         }
         assert_no_open_uploads(&client, &bucket).await;
+        if !sse.is_empty() {
+            for key in s3_keys(&client, &bucket, "lake/root/").await {
+                let head = client
+                    .head_object()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    head.server_side_encryption(),
+                    Some(&aws_sdk_s3::types::ServerSideEncryption::AwsKms),
+                    "{key}"
+                );
+                assert_eq!(head.ssekms_key_id(), Some("alias/edlake-test"), "{key}");
+            }
+        }
         // Read back under Athena's rules: every row is there.
         let rows: usize = remote.values().map(|v| read_table_file(v).1.len()).sum();
         assert_eq!(rows, 4052);
