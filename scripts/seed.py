@@ -3,7 +3,11 @@
 
 The schema comes from scripts/schema.sql (every table is dropped and created
 again). Rows are generated as TSV files in a temporary directory and loaded
-with ``LOAD DATA LOCAL INFILE`` through the ``mariadb`` command-line client.
+with ``LOAD DATA LOCAL INFILE`` through the ``mariadb`` command-line client
+(LOAD DATA's default escaping: \\N is NULL; backslash, tab, LF, CR escaped).
+courseware_studentmodule is streamed through a named pipe in that directory,
+so the server loads it while Python generates it (--keep-tsv DIR writes a
+plain file instead and keeps every TSV).
 Python standard library only; deterministic for a given --seed, --users and
 --courses (--studentmodule-rows only changes courseware_studentmodule).
 
@@ -1106,7 +1110,6 @@ def gen_studentmodule(w, total, out, seed, t=None):
 
     # ids follow creation time, as AUTO_INCREMENT does
     order = sorted(range(len(cre)), key=cre.__getitem__)
-    del ks, ws
     prep_s = time.perf_counter() - t0
 
     if t is None:
@@ -1298,20 +1301,22 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=3306)
-    p.add_argument("--user", default="openedx")
-    p.add_argument("--password", default="openedx")
-    p.add_argument("--database", default="openedx")
+    d = " (default: %(default)s)"
+    p.add_argument("--host", default="127.0.0.1", help="MariaDB/MySQL host" + d)
+    p.add_argument("--port", type=int, default=3306, help="port" + d)
+    p.add_argument("--user", default="openedx", help="user" + d)
+    p.add_argument("--password", default="openedx", help="password" + d)
+    p.add_argument("--database", default="openedx", help="database (must exist)" + d)
     p.add_argument("--mysql-url", help="mysql://user:pw@host:port/db (overrides the five flags above)")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--users", type=int, default=2000)
-    p.add_argument("--courses", type=int, default=40)
-    p.add_argument("--studentmodule-rows", type=int, default=200000)
+    p.add_argument("--seed", type=int, default=42, help="random seed" + d)
+    p.add_argument("--users", type=int, default=2000, help="auth_user rows" + d)
+    p.add_argument("--courses", type=int, default=40, help="courses" + d)
+    p.add_argument("--studentmodule-rows", type=int, default=200000, help="courseware_studentmodule rows" + d)
     p.add_argument("--only-studentmodule", action="store_true",
-                   help="only drop, create and load courseware_studentmodule (other tables untouched)")
+                   help="only drop, create and load courseware_studentmodule (other tables untouched; "
+                        "use the same --seed/--users/--courses as the full seed)")
     p.add_argument("--keep-tsv", metavar="DIR", help="write the TSV files to DIR and keep them")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
     a = p.parse_args(argv)
     if a.mysql_url:
         u = urllib.parse.urlsplit(a.mysql_url)
