@@ -48,11 +48,7 @@ async fn studentmodule_db(test: &str) -> TestDb {
     .await;
     // Skewed: the first course holds most rows. A recursive CTE generates them server-side.
     let sizes = [6000, 1500, 300, 40, 3];
-    let mut conn = db.pool.acquire().await.unwrap();
-    sqlx::raw_sql("SET SESSION max_recursive_iterations = 1000000")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    let mut conn = db.generator_conn().await;
     for (course, n) in COURSES.iter().zip(sizes) {
         sqlx::query(
             "INSERT INTO courseware_studentmodule

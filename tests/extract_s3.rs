@@ -21,11 +21,7 @@ async fn seed(test: &str, big_rows: u32) -> TestDb {
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
     )
     .await;
-    let mut conn = db.pool.acquire().await.unwrap();
-    sqlx::raw_sql("SET SESSION max_recursive_iterations = 1000000")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    let mut conn = db.generator_conn().await;
     for (course, n, pad) in [
         ("course-v1:BigOrg+Huge+2024", big_rows, 1800),
         ("course-v1:UnivCafé+X+Run:1", 50, 10),

@@ -83,6 +83,17 @@ impl TestDb {
         format!("{}/{}", mysql_server_url(), self.name)
     }
 
+    /// A connection allowed deep recursive CTEs, which tests use to generate rows
+    /// server-side (`WITH RECURSIVE seq(n) …`).
+    pub async fn generator_conn(&self) -> sqlx::pool::PoolConnection<sqlx::MySql> {
+        let mut conn = self.pool.acquire().await.unwrap();
+        sqlx::raw_sql("SET SESSION max_recursive_iterations = 10000000")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        conn
+    }
+
     pub async fn exec(&self, sql: &str) {
         sqlx::raw_sql(sql)
             .execute(&self.pool)
