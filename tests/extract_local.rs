@@ -295,3 +295,91 @@ mod lake {
         edlake::lake::unescape_path_name(s)
     }
 }
+
+/// A scan that dies halfway (the server kills the query) must leave the previous files
+/// exactly as they were, and no staging behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_killed_midway_publishes_nothing() {
+    let db = TestDb::new("extract_killed").await;
+    db.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, course_id varchar(255), x varchar(20));
+         INSERT INTO t WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 300)
+           SELECT n, IF(n % 2, 'course-v1:A+B+C', 'course-v1:D+E+F'), 'v1' FROM seq;
+         -- One row every 10 ms: the scan lasts ~3 s, long enough to be killed midway.
+         CREATE VIEW slow_t AS SELECT id, course_id, x, SLEEP(0.01) AS pause FROM t;",
+    )
+    .await;
+    let lake = tempfile::tempdir().unwrap();
+    let cfg = format!(
+        r#"
+        lms_host = "lms.example.com"
+        [mysql]
+        url = "{}"
+        [datalake]
+        url = "{}"
+        [[tables]]
+        name = "slow_t"
+        partition_by = "course_id"
+        "#,
+        db.url(),
+        lake.path().display()
+    );
+    assert_eq!(edlake(&cfg, &["extract"], &[]).code, 0);
+    let snapshot = |dir: &Path| -> BTreeMap<String, Vec<u8>> {
+        files_under(dir)
+            .into_iter()
+            .map(|f| (f.clone(), std::fs::read(dir.join(f)).unwrap()))
+            .collect()
+    };
+    let before = snapshot(lake.path());
+    assert_eq!(before.len(), 2);
+
+    db.exec("UPDATE t SET x = 'v2'").await;
+    let cfg_path = lake.path().parent().unwrap().join("edlake-killed.toml");
+    std::fs::write(&cfg_path, &cfg).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_edlake"))
+        .args(["--config", cfg_path.to_str().unwrap(), "extract"])
+        .env("EDLAKE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the scan runs, let it stream a while, then kill the query server-side.
+    let mut killed = false;
+    for _ in 0..100 {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID() AND INFO LIKE 'SELECT %slow_t%'",
+        )
+        .bind(&db.name)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+        if let Some(id) = id {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            db.exec(&format!("KILL QUERY {id}")).await;
+            killed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(killed, "the scan never showed up in the process list");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("error:")).unwrap();
+    assert!(
+        line.starts_with("error: table slow_t: ") && line.contains("while reading the table"),
+        "{line}"
+    );
+    assert_eq!(
+        snapshot(lake.path()),
+        before,
+        "the previous files are untouched"
+    );
+    assert!(!std::fs::read_dir(lake.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".edlake-tmp")));
+    std::fs::remove_file(cfg_path).unwrap();
+}

@@ -144,7 +144,7 @@ impl MysqlSource {
         .await
         .map_err(|e| {
             anyhow!(
-                "{} (reading columns of {table})",
+                "{} (reading the table's columns)",
                 describe_error(&e, &self.endpoint)
             )
         })?;
@@ -191,10 +191,9 @@ impl MysqlSource {
             .acquire()
             .await
             .map_err(|e| anyhow!(describe_error(&e, &self.endpoint)))?;
-        let table = &plan.table;
         let map_err = |e: sqlx::Error| {
             anyhow!(
-                "{} (while reading table {table})",
+                "{} (while reading the table)",
                 describe_error(&e, &self.endpoint)
             )
         };
@@ -202,7 +201,7 @@ impl MysqlSource {
             .await
             .map_err(map_err)?;
         let mut rows = 0u64;
-        {
+        let streamed: Result<()> = async {
             // raw_sql runs through the text protocol: the SQL carries only validated,
             // backquoted identifiers and no values.
             let mut stream = sqlx::raw_sql(&sql).fetch(&mut *conn);
@@ -210,6 +209,14 @@ impl MysqlSource {
                 on_row(&row)?;
                 rows += 1;
             }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = streamed {
+            // Returned to the pool, the connection would first drain the rest of the
+            // table; closing it ends the query and rolls the snapshot back at once.
+            conn.close_on_drop();
+            return Err(e);
         }
         conn.execute("COMMIT").await.map_err(map_err)?;
         Ok(rows)
