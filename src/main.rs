@@ -120,3 +120,30 @@ fn init_logging() {
         .with_target(false)
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn extract_flags_parse() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "edlake", "extract", "--table", "a", "--table", "b", "--full", "--config", "x.toml",
+        ])
+        .unwrap();
+        assert_eq!(cli.config.as_deref(), Some(std::path::Path::new("x.toml")));
+        match cli.command {
+            super::Command::Extract { tables, full } => {
+                assert_eq!(tables, ["a", "b"]);
+                assert!(full);
+            }
+            _ => panic!("not extract"),
+        }
+    }
+}
