@@ -20,7 +20,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";
 /// Secrets read verbatim from the environment: figment would parse `EDLAKE_*` values as
 /// TOML-like values, turning a password `98765432` into a number (and printing it in the
 /// type error) and stripping quotes from `"pw"`.
-const RAW_ENV_SECRETS: &[(&str, fn(&mut Config, String))] = &[
+type SetSecret = fn(&mut Config, String);
+const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
     ("EDLAKE_MYSQL__PASSWORD", |c, v| c.mysql.password = Some(v)),
     ("EDLAKE_MYSQL__URL", |c, v| c.mysql.url = v),
 ];
@@ -31,7 +32,7 @@ const TOP_LEVEL_KEYS: &[&str] = &["lms_host", "mysql", "datalake", "extract", "t
 
 const REDACTED: &str = "REDACTED";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Value of the `lms=` partition of every table.
@@ -121,18 +122,6 @@ pub struct TableConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub partition_by: Vec<String>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            lms_host: String::new(),
-            mysql: MysqlConfig::default(),
-            datalake: DatalakeConfig::default(),
-            extract: ExtractConfig::default(),
-            tables: Vec::new(),
-        }
-    }
 }
 
 impl Default for MysqlConfig {
@@ -475,6 +464,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn file_then_env_precedence() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -161,7 +161,7 @@ pub async fn extract_table(
         spool.ensure(&[], Vec::new());
     }
     tracing::debug!(
-        table = %table.name, rows, partitions = spool.len(), spilled = spool.spilled_bytes(),
+        table = %table.name, rows, partitions = spool.partition_count(), spilled = spool.spilled_bytes(),
         "scan finished"
     );
     let partitions = tokio::task::block_in_place(|| spool.finish())?;

@@ -108,14 +108,14 @@ impl Spool {
         self.spilled_bytes
     }
 
-    pub fn len(&self) -> usize {
+    pub fn partition_count(&self) -> usize {
         self.parts.len()
     }
 
     fn spill(&mut self) -> io::Result<()> {
         let mut by_size: Vec<(&Vec<u8>, usize)> =
             self.parts.iter().map(|(k, p)| (k, p.buf.len())).collect();
-        by_size.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+        by_size.sort_unstable_by_key(|&(_, size)| std::cmp::Reverse(size));
         let target = self.budget / 2;
         let mut victims = Vec::new();
         let mut remaining = self.buffered;

@@ -78,7 +78,7 @@ impl MysqlSource {
         let endpoint = config.mysql_endpoint();
         let database = config.mysql_database();
         validate_identifier(&database)
-            .with_context(|| format!("invalid configuration: database name in mysql.url"))?;
+            .context("invalid configuration: database name in mysql.url")?;
         let options = config.mysql_connect_options()?;
         // One direct connection first: the pool retries a refused connection until its
         // acquire timeout and then reports only "timed out", hiding the real cause.

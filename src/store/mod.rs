@@ -23,15 +23,6 @@ pub enum Payload {
     File(PathBuf),
 }
 
-impl Payload {
-    pub fn len(&self) -> std::io::Result<u64> {
-        match self {
-            Payload::Bytes(b) => Ok(b.len() as u64),
-            Payload::File(p) => Ok(std::fs::metadata(p)?.len()),
-        }
-    }
-}
-
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Where the store points, for messages (`/abs/path` or `s3://bucket/root`).
