@@ -383,3 +383,57 @@ async fn a_scan_killed_midway_publishes_nothing() {
         .starts_with(".edlake-tmp")));
     std::fs::remove_file(cfg_path).unwrap();
 }
+
+/// Thousands of courses next to one huge course, under a 1 MiB budget: every partition is
+/// complete and holds exactly its rows, however often it was spilled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_partitions_under_a_small_budget() {
+    let db = TestDb::new("extract_many").await;
+    db.exec(
+        "CREATE TABLE m (id int PRIMARY KEY, course_id varchar(255), payload text)
+         ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    )
+    .await;
+    let mut conn = db.generator_conn().await;
+    // 3,000 small courses of 4 rows interleaved with one course of 12,000 rows of ~500 B.
+    sqlx::raw_sql(
+        "INSERT INTO m WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 24000)
+         SELECT n,
+                IF(n % 2 = 0, 'course-v1:Big+Course+1', CONCAT('course-v1:Org', n DIV 2 MOD 3000, '+C+R')),
+                IF(n % 2 = 0, REPEAT('x', 500), CONCAT('row ', n))
+         FROM seq",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let lake = tempfile::tempdir().unwrap();
+    let cfg = format!(
+        r#"
+        lms_host = "lms.example.com"
+        [mysql]
+        url = "{}"
+        [datalake]
+        url = "{}"
+        [extract]
+        memory_budget_mb = 1
+        [[tables]]
+        name = "m"
+        partition_by = "course_id"
+        "#,
+        db.url(),
+        lake.path().display()
+    );
+    let out = edlake(&cfg, &["extract"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let files = files_under(lake.path());
+    assert_eq!(files.len(), 3001);
+    let mut rows = 0;
+    for f in &files {
+        let (_, r) = read_table_file(&std::fs::read(lake.path().join(f)).unwrap());
+        let want = if f.contains("Big+Course") { 12000 } else { 4 };
+        assert_eq!(r.len(), want, "{f}");
+        rows += r.len();
+    }
+    assert_eq!(rows, 24000);
+}
