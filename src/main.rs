@@ -72,10 +72,11 @@ fn main() -> ExitCode {
             }
             Command::Extract { tables, full: _ } => {
                 // A table name the config does not know is a usage error, like a bad config.
-                if let Err(e) = extract::select_tables(&config, &tables) {
-                    return fail(&e, 2);
-                }
-                match extract::run(&config, &tables).await {
+                let selected = match extract::select_tables(&config, &tables) {
+                    Ok(s) => s,
+                    Err(e) => return fail(&e, 2),
+                };
+                match extract::run(&config, &selected).await {
                     Ok(outcomes) => {
                         print!("{}", extract::render(&outcomes));
                         let failed: Vec<_> =

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use futures::{StreamExt, TryStreamExt};
 use sqlx::mysql::MySqlRow;
-use sqlx::{Row, ValueRef};
+use sqlx::Row;
 
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
@@ -62,16 +62,16 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a
         .collect()
 }
 
-/// Extracts the selected tables, up to `mysql.max_connections` at a time. Connection or
-/// store failures abort the run; a failing table is reported and the others go on.
-pub async fn run(config: &Config, names: &[String]) -> Result<Vec<TableOutcome>> {
-    let tables = select_tables(config, names)?;
+/// Extracts `tables` (from [`select_tables`]), up to `mysql.max_connections` at a time.
+/// Connection or store failures abort the run; a failing table is reported and the others
+/// go on.
+pub async fn run(config: &Config, tables: &[&TableConfig]) -> Result<Vec<TableOutcome>> {
     let source = Arc::new(MysqlSource::connect(config).await?);
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
     store.list(&layout.table_dir("_edlake")).await?;
-    let outcomes = futures::stream::iter(tables)
+    let outcomes = futures::stream::iter(tables.iter().copied())
         .map(|table| {
             let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
             async move {
@@ -214,11 +214,8 @@ pub async fn extract_table(
 
 /// The text-protocol bytes of column `i`, or None for SQL NULL.
 fn raw(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>> {
-    let value = row.try_get_raw(i)?;
-    if value.is_null() {
-        return Ok(None);
-    }
-    Ok(Some(row.try_get_unchecked::<&[u8], _>(i)?))
+    // Unchecked: in the text protocol every value is bytes, whatever its SQL type.
+    Ok(row.try_get_unchecked::<Option<&[u8]>, _>(i)?)
 }
 
 /// The per-table summary printed by `edlake extract`.

@@ -62,18 +62,10 @@ impl Spool {
         values: impl FnOnce() -> Vec<Option<String>>,
         line: &[u8],
     ) -> io::Result<()> {
+        // One hash lookup per row for partitions already seen (the hot path).
         let part = match self.parts.get_mut(key) {
             Some(p) => p,
-            None => {
-                self.buffered += self.header.len();
-                self.parts.entry(key.to_vec()).or_insert(Part {
-                    values: values(),
-                    buf: self.header.clone(),
-                    file: None,
-                    rows: 0,
-                    bytes: self.header.len() as u64,
-                })
-            }
+            None => self.insert(key, values()),
         };
         part.buf.extend_from_slice(line);
         part.rows += 1;
@@ -89,18 +81,20 @@ impl Spool {
     /// gets its header-only file).
     pub fn ensure(&mut self, key: &[u8], values: Vec<Option<String>>) {
         if !self.parts.contains_key(key) {
-            self.buffered += self.header.len();
-            self.parts.insert(
-                key.to_vec(),
-                Part {
-                    values,
-                    buf: self.header.clone(),
-                    file: None,
-                    rows: 0,
-                    bytes: self.header.len() as u64,
-                },
-            );
+            self.insert(key, values);
         }
+    }
+
+    /// A new partition starts with the header.
+    fn insert(&mut self, key: &[u8], values: Vec<Option<String>>) -> &mut Part {
+        self.buffered += self.header.len();
+        self.parts.entry(key.to_vec()).or_insert(Part {
+            values,
+            buf: self.header.clone(),
+            file: None,
+            rows: 0,
+            bytes: self.header.len() as u64,
+        })
     }
 
     /// Bytes written to spool files so far.
