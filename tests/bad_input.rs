@@ -351,20 +351,10 @@ async fn missing_bucket() {
 async fn a_failing_table_is_named_once() {
     let db = small_db("bad_table_named_once").await;
     let lake = tempfile::tempdir().unwrap();
-    let cfg = format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{}"
-        [[tables]]
-        name = "t"
-        [[tables]]
-        name = "gone"
-        "#,
-        db.url(),
-        lake.path().display()
+    let cfg = lake_config(
+        &db.url(),
+        &lake.path().display().to_string(),
+        "[[tables]]\nname = \"t\"\n[[tables]]\nname = \"gone\"",
     );
     let out = edlake(&cfg, &["extract"], &[]);
     let line = assert_one_error(&out, Some(1), &["error: table gone: does not exist"], &[]);

@@ -115,18 +115,10 @@ async fn every_value_survives_athenas_csv_reader() {
     .await;
 
     let lake = tempfile::tempdir().unwrap();
-    let config = format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{}"
-        [[tables]]
-        name = "adversarial"
-        "#,
-        db.url(),
-        lake.path().display()
+    let config = lake_config(
+        &db.url(),
+        &lake.path().display().to_string(),
+        "[[tables]]\nname = \"adversarial\"",
     );
     let out = edlake(&config, &["extract"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());

@@ -70,25 +70,22 @@ async fn studentmodule_db(test: &str) -> TestDb {
 }
 
 fn config(db: &TestDb, lake: &Path, extra_tables: &str) -> String {
-    format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{}"
-        [extract]
-        memory_budget_mb = 1
-        [[tables]]
-        name = "courseware_studentmodule"
-        partition_by = "course_id"
-        [[tables]]
-        name = "auth_user"
-        columns = ["id", "password", "username", "email", "last_login"]
-        {extra_tables}
-        "#,
-        db.url(),
-        lake.display()
+    lake_config(
+        &db.url(),
+        &lake.display().to_string(),
+        &format!(
+            r#"
+            [extract]
+            memory_budget_mb = 1
+            [[tables]]
+            name = "courseware_studentmodule"
+            partition_by = "course_id"
+            [[tables]]
+            name = "auth_user"
+            columns = ["id", "password", "username", "email", "last_login"]
+            {extra_tables}
+            "#
+        ),
     )
 }
 
@@ -310,19 +307,10 @@ async fn a_scan_killed_midway_publishes_nothing() {
     )
     .await;
     let lake = tempfile::tempdir().unwrap();
-    let cfg = format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{}"
-        [[tables]]
-        name = "slow_t"
-        partition_by = "course_id"
-        "#,
-        db.url(),
-        lake.path().display()
+    let cfg = lake_config(
+        &db.url(),
+        &lake.path().display().to_string(),
+        "[[tables]]\nname = \"slow_t\"\npartition_by = \"course_id\"",
     );
     assert_eq!(edlake(&cfg, &["extract"], &[]).code, 0);
     let snapshot = |dir: &Path| -> BTreeMap<String, Vec<u8>> {
@@ -408,21 +396,10 @@ async fn thousands_of_partitions_under_a_small_budget() {
     .unwrap();
     drop(conn);
     let lake = tempfile::tempdir().unwrap();
-    let cfg = format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{}"
-        [extract]
-        memory_budget_mb = 1
-        [[tables]]
-        name = "m"
-        partition_by = "course_id"
-        "#,
-        db.url(),
-        lake.path().display()
+    let cfg = lake_config(
+        &db.url(),
+        &lake.path().display().to_string(),
+        "[extract]\nmemory_budget_mb = 1\n[[tables]]\nname = \"m\"\npartition_by = \"course_id\"",
     );
     let out = edlake(&cfg, &["extract"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());

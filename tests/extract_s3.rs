@@ -46,24 +46,22 @@ async fn seed(test: &str, big_rows: u32) -> TestDb {
 }
 
 fn config(db: &TestDb, lake_url: &str, extra: &str) -> String {
-    format!(
-        r#"
-        lms_host = "lms.example.com"
-        [mysql]
-        url = "{}"
-        [datalake]
-        url = "{lake_url}"
-        endpoint = "{}"
-        part_size_mb = 5
-        {extra}
-        [extract]
-        memory_budget_mb = 2
-        [[tables]]
-        name = "courseware_studentmodule"
-        partition_by = "course_id"
-        "#,
-        db.url(),
-        s3_endpoint()
+    lake_config(
+        &db.url(),
+        lake_url,
+        &format!(
+            r#"
+            endpoint = "{}"
+            part_size_mb = 5
+            {extra}
+            [extract]
+            memory_budget_mb = 2
+            [[tables]]
+            name = "courseware_studentmodule"
+            partition_by = "course_id"
+            "#,
+            s3_endpoint()
+        ),
     )
 }
 

@@ -145,6 +145,15 @@ pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
+/// A config for `lms.example.com` reading `mysql_url` into `lake_url`. `rest` continues
+/// inside `[datalake]`, so it may start with more datalake keys, then `[extract]`,
+/// `[[tables]]`, ….
+pub fn lake_config(mysql_url: &str, lake_url: &str, rest: &str) -> String {
+    format!(
+        "lms_host = \"lms.example.com\"\n[mysql]\nurl = \"{mysql_url}\"\n[datalake]\nurl = \"{lake_url}\"\n{rest}\n"
+    )
+}
+
 /// Every file under `root`, relative, with `/` separators.
 pub fn files_under(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
