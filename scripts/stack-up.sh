@@ -78,6 +78,23 @@ if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   apt_install "${need_pkgs[@]}"
 fi
 
+# wait_for_start NAME CHECK PID LOG [HINT]: polls CHECK every 0.2 s for up to 30 s (rather than
+# e.g. `mariadb-admin --wait=30 ping`), so a server that dies at start-up is reported at
+# once, with the end of its log.
+wait_for_start() {
+  local name=$1 check=$2 pid=$3 logfile=$4 hint=${5:-}
+  for _ in $(seq 1 150); do
+    "$check" && { log "$name is up"; return 0; }
+    if ! as_root kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2 || true
+      die "$name exited during start-up${hint:+ ($hint)}, see $logfile"
+    fi
+    sleep 0.2
+  done
+  tail -n 30 "$logfile" >&2 || true
+  die "$name did not answer within 30 s, see $logfile"
+}
+
 # ------------------------------------------------------------------- MariaDB
 mysql_up() {
   # Root over the Unix socket. (A TCP ping as root is no use here: with
@@ -127,18 +144,7 @@ else
     --innodb-log-buffer-size=64M \
     >>"$MARIADB_LOG" 2>&1 </dev/null &
   MARIADB_STARTED=$!
-  # Poll every 0.2 s (up to 30 s) rather than `mariadb-admin --wait=30 ping`,
-  # so that a mariadbd that dies at start-up is reported at once.
-  for _ in $(seq 1 150); do
-    mysql_up && break
-    if ! as_root kill -0 "$MARIADB_STARTED" 2>/dev/null; then
-      tail -n 30 "$MARIADB_LOG" >&2 || true
-      die "mariadbd exited during start-up, see $MARIADB_LOG"
-    fi
-    sleep 0.2
-  done
-  mysql_up || { tail -n 30 "$MARIADB_LOG" >&2 || true; die "MariaDB did not answer within 30 s, see $MARIADB_LOG"; }
-  log "MariaDB is up"
+  wait_for_start MariaDB mysql_up "$MARIADB_STARTED" "$MARIADB_LOG"
 fi
 
 # Root over the Unix socket (Debian's unix_socket auth): database, users and
@@ -193,16 +199,7 @@ else
     >>"$MOTO_LOG" 2>&1 </dev/null &
   moto_pid=$!
   echo "$moto_pid" >"$STACK_DIR/moto-$MOTO_PORT.pid"
-  for _ in $(seq 1 150); do
-    moto_up && break
-    if ! kill -0 "$moto_pid" 2>/dev/null; then
-      tail -n 30 "$MOTO_LOG" >&2 || true
-      die "moto_server exited during start-up (port $MOTO_PORT busy?), see $MOTO_LOG"
-    fi
-    sleep 0.2
-  done
-  moto_up || { tail -n 30 "$MOTO_LOG" >&2 || true; die "moto did not answer within 30 s, see $MOTO_LOG"; }
-  log "moto is up"
+  wait_for_start moto moto_up "$moto_pid" "$MOTO_LOG" "port $MOTO_PORT busy?"
 fi
 MOTO_PID=$(cat "$STACK_DIR/moto-$MOTO_PORT.pid" 2>/dev/null || echo '?')
 
