@@ -28,7 +28,9 @@ const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
 
 /// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
 /// test harness variables, …) are not configuration and must not trip unknown-key checks.
-const TOP_LEVEL_KEYS: &[&str] = &["lms_host", "mysql", "datalake", "extract", "tables"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "lms_host", "mysql", "datalake", "extract", "catalog", "tables",
+];
 
 const REDACTED: &str = "REDACTED";
 
@@ -40,6 +42,7 @@ pub struct Config {
     pub mysql: MysqlConfig,
     pub datalake: DatalakeConfig,
     pub extract: ExtractConfig,
+    pub catalog: CatalogConfig,
     pub tables: Vec<TableConfig>,
 }
 
@@ -104,6 +107,51 @@ pub struct ExtractConfig {
     pub memory_budget_mb: usize,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Keep Glue and Athena in step with the lake; default: on for an s3:// lake, off for a
+    /// local one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Glue database (Panorama's `datalake_database`).
+    pub database: String,
+    /// Prefix of Glue table and view names; default: `datalake.prefix` with every
+    /// character other than `[a-z0-9_]` replaced by `_` (Panorama's `base_prefix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_prefix: Option<String>,
+    pub athena_workgroup: String,
+    /// `s3://…` for query results; default: the workgroup's own setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub athena_output: Option<String>,
+    /// How long to wait for one Athena statement.
+    pub athena_timeout_secs: u64,
+    /// Region for Glue and Athena; default `datalake.region`, then the AWS chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Glue and Athena endpoint (an emulator); default AWS's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Attempts per Glue/Athena request (standard retry mode: throttling is retried).
+    pub max_attempts: u32,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            enabled: None,
+            database: "panorama".into(),
+            table_prefix: None,
+            athena_workgroup: "primary".into(),
+            athena_output: None,
+            athena_timeout_secs: 300,
+            region: None,
+            endpoint: None,
+            max_attempts: 8,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TableConfig {
@@ -122,6 +170,12 @@ pub struct TableConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub partition_by: Vec<String>,
+    /// Glue raw table name; default `<table_prefix>_raw_<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_table: Option<String>,
+    /// Athena view name; default `<table_prefix>_table_<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 impl Default for MysqlConfig {
@@ -264,6 +318,7 @@ impl Config {
         if self.datalake.prefix.contains("//") || self.datalake.prefix.starts_with('/') {
             bail!("invalid configuration: datalake.prefix {:?} must be a relative path without empty segments", self.datalake.prefix);
         }
+        self.validate_catalog()?;
         let mut seen = std::collections::HashSet::new();
         for t in &self.tables {
             validate_identifier(&t.name)
@@ -287,6 +342,86 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_catalog(&self) -> Result<()> {
+        let c = &self.catalog;
+        let glue_name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 255
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if !glue_name_ok(&c.database) {
+            bail!("invalid configuration: catalog.database {:?} must be lower-case letters, digits and _", c.database);
+        }
+        if let Some(p) = &c.table_prefix {
+            if !p.is_empty() && !glue_name_ok(p) {
+                bail!("invalid configuration: catalog.table_prefix {p:?} must be lower-case letters, digits and _");
+            }
+        }
+        for t in &self.tables {
+            for (key, name) in [("raw_table", &t.raw_table), ("view", &t.view)] {
+                if let Some(n) = name {
+                    if !glue_name_ok(n) {
+                        bail!("invalid configuration: {key} {n:?} of table {} must be lower-case letters, digits and _", t.name);
+                    }
+                }
+            }
+        }
+        if c.athena_workgroup.trim().is_empty() {
+            bail!("invalid configuration: catalog.athena_workgroup is empty (Athena's default is \"primary\")");
+        }
+        if let Some(out) = &c.athena_output {
+            if !out.starts_with("s3://") {
+                bail!("invalid configuration: catalog.athena_output {out:?} must be an s3:// URL");
+            }
+        }
+        if c.athena_timeout_secs == 0 || c.max_attempts == 0 {
+            bail!("invalid configuration: catalog.athena_timeout_secs and catalog.max_attempts must be at least 1");
+        }
+        if c.enabled == Some(true) && matches!(self.lake_location()?, LakeLocation::Local(_)) {
+            bail!("invalid configuration: catalog.enabled is true but datalake.url is a local directory; Glue and Athena need an s3:// lake");
+        }
+        Ok(())
+    }
+
+    /// Whether Glue and Athena are kept in step (explicit, or on for an s3:// lake).
+    pub fn catalog_enabled(&self) -> bool {
+        self.catalog
+            .enabled
+            .unwrap_or_else(|| matches!(self.lake_location(), Ok(LakeLocation::S3 { .. })))
+    }
+
+    /// Prefix of Glue names (Panorama's `base_prefix`).
+    pub fn catalog_table_prefix(&self) -> String {
+        match &self.catalog.table_prefix {
+            Some(p) => p.clone(),
+            None => crate::catalog::glue_name(self.datalake.prefix.trim_matches('/')),
+        }
+    }
+
+    fn prefixed(&self, kind: &str, table: &str) -> String {
+        let prefix = self.catalog_table_prefix();
+        if prefix.is_empty() {
+            format!("{kind}_{}", table.to_ascii_lowercase())
+        } else {
+            format!("{prefix}_{kind}_{}", table.to_ascii_lowercase())
+        }
+    }
+
+    pub fn raw_table_name(&self, table: &TableConfig) -> String {
+        table
+            .raw_table
+            .clone()
+            .unwrap_or_else(|| self.prefixed("raw", &table.name))
+    }
+
+    pub fn view_name(&self, table: &TableConfig) -> String {
+        table
+            .view
+            .clone()
+            .unwrap_or_else(|| self.prefixed("table", &table.name))
     }
 
     pub fn lake_location(&self) -> Result<LakeLocation> {
@@ -448,6 +583,8 @@ mod tests {
             columns: None,
             exclude_columns: vec![],
             partition_by: vec![],
+            raw_table: None,
+            view: None,
         });
         let e = format!("{:#}", c.validate().unwrap_err());
         assert!(e.contains("table name"), "{e}");

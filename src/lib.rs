@@ -3,6 +3,7 @@
 //! Data flows `source` → `encode` → `store`, driven by the jobs in `extract` and `check`;
 //! `config` and the CLI sit at the edge.
 
+pub mod catalog;
 pub mod check;
 pub mod config;
 pub mod encode;

@@ -338,6 +338,8 @@ mod tests {
             columns: None,
             exclude_columns: vec![],
             partition_by: vec![],
+            raw_table: None,
+            view: None,
         }
     }
 

@@ -1,0 +1,869 @@
+//! The catalog: AWS Glue tables and partitions, and Athena typed views, kept in step with
+//! the lake.
+//!
+//! Glue is driven through its API in batches (never one Athena DDL per partition), every
+//! answer is checked, and only differences are written: a rerun over an unchanged lake
+//! reads a few pages and writes nothing. Two small traits are the seams ([`GlueApi`],
+//! [`AthenaApi`]); the AWS SDK backs them in production, stubs in unit tests (the emulator
+//! ignores Glue's paging and batch limits and never runs SQL).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, LakeLocation, TableConfig};
+use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
+use crate::store::join_key;
+
+pub mod athena;
+pub mod glue;
+pub mod view;
+
+pub const OPENCSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
+pub const VIRTUAL_VIEW: &str = "VIRTUAL_VIEW";
+/// Raw-table parameter holding the SHA-256 of the view statement last applied, so an
+/// unchanged view costs no Athena query.
+pub const VIEW_HASH_PARAMETER: &str = "edlake.view_sha256";
+/// Glue API limits (the SDK does not enforce them).
+pub const MAX_CREATE_BATCH: usize = 100;
+pub const MAX_UPDATE_BATCH: usize = 100;
+pub const MAX_DELETE_BATCH: usize = 25;
+pub const PARTITION_PAGE_SIZE: i32 = 1000;
+
+/// A raw-table column: Glue type `string`; its comment records the MySQL column type the
+/// view casts back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogColumn {
+    pub name: String,
+    pub mysql_type: String,
+}
+
+impl CatalogColumn {
+    pub fn new(name: &str, mysql_type: &str) -> CatalogColumn {
+        CatalogColumn {
+            // Glue and Athena fold names to lower case; comparing folded names keeps reruns
+            // from seeing a difference that is not there.
+            name: name.to_ascii_lowercase(),
+            mysql_type: mysql_type.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// What the catalog entries of one lake table are made from.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub table: String,
+    pub raw_table: String,
+    pub view: String,
+    /// `s3://bucket/<root>/<prefix>/<table>/`.
+    pub location: String,
+    /// Data columns as the source has them now, in file order.
+    pub columns: Vec<CatalogColumn>,
+    /// `lms`, then the table's `partition_by` columns.
+    pub partition_keys: Vec<CatalogColumn>,
+}
+
+/// The parts of a Glue table edlake owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDefinition {
+    pub table_type: String,
+    pub columns: Vec<CatalogColumn>,
+    pub partition_keys: Vec<String>,
+    pub location: String,
+    pub serde_library: String,
+    pub serde_parameters: BTreeMap<String, String>,
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl TableDefinition {
+    /// The raw table for `spec` with `columns` (already merged with the existing table).
+    pub fn raw_table(spec: &TableSpec, columns: Vec<CatalogColumn>) -> TableDefinition {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        TableDefinition {
+            table_type: "EXTERNAL_TABLE".into(),
+            columns,
+            partition_keys: spec.partition_keys.iter().map(|k| k.name.clone()).collect(),
+            location: spec.location.clone(),
+            serde_library: OPENCSV_SERDE.into(),
+            // The dialect of docs/csv-dialect.md.
+            serde_parameters: map(&[
+                ("separatorChar", ","),
+                ("quoteChar", "\""),
+                ("escapeChar", "\\"),
+            ]),
+            parameters: map(&[
+                ("EXTERNAL", "TRUE"),
+                ("classification", "csv"),
+                ("skip.header.line.count", "1"),
+            ]),
+        }
+    }
+
+    /// Whether this (existing) definition already is `desired`, ignoring parameters that
+    /// others own.
+    pub fn covers(&self, desired: &TableDefinition) -> bool {
+        let contains = |have: &BTreeMap<String, String>, want: &BTreeMap<String, String>| {
+            want.iter().all(|(k, v)| have.get(k) == Some(v))
+        };
+        self.table_type == desired.table_type
+            && self.columns == desired.columns
+            && self.partition_keys == desired.partition_keys
+            && self.location == desired.location
+            && self.serde_library == desired.serde_library
+            && contains(&self.serde_parameters, &desired.serde_parameters)
+            && contains(&self.parameters, &desired.parameters)
+    }
+
+    /// `desired` with the parameters others set on this definition kept.
+    fn merged_into(&self, desired: &TableDefinition) -> TableDefinition {
+        let mut out = desired.clone();
+        for (k, v) in &self.parameters {
+            out.parameters.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &self.serde_parameters {
+            out.serde_parameters
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        out
+    }
+}
+
+/// A partition as it should be: values (lms first) and the exact prefix its files are under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PartitionSpec {
+    pub values: Vec<String>,
+    pub location: String,
+}
+
+/// A partition as Glue has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GluePartition {
+    pub values: Vec<String>,
+    pub location: String,
+    pub columns: Vec<CatalogColumn>,
+    pub serde_library: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionFailure {
+    pub values: Vec<String>,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PartitionPage {
+    pub partitions: Vec<GluePartition>,
+    pub next_token: Option<String>,
+}
+
+/// The Glue operations edlake makes.
+#[async_trait]
+pub trait GlueApi: Send + Sync {
+    async fn database_exists(&self, database: &str) -> Result<bool>;
+    async fn create_database(&self, database: &str) -> Result<()>;
+    /// `None` when the table (or its database) does not exist.
+    async fn get_table(&self, database: &str, table: &str) -> Result<Option<TableDefinition>>;
+    async fn create_table(&self, database: &str, table: &str, def: &TableDefinition) -> Result<()>;
+    async fn update_table(&self, database: &str, table: &str, def: &TableDefinition) -> Result<()>;
+    async fn get_partitions(
+        &self,
+        database: &str,
+        table: &str,
+        expression: &str,
+        next_token: Option<String>,
+    ) -> Result<PartitionPage>;
+    /// Partitions get a copy of the table's storage descriptor with their own location.
+    async fn batch_create_partition(
+        &self,
+        database: &str,
+        table: &str,
+        def: &TableDefinition,
+        partitions: &[PartitionSpec],
+    ) -> Result<Vec<PartitionFailure>>;
+    async fn batch_update_partition(
+        &self,
+        database: &str,
+        table: &str,
+        def: &TableDefinition,
+        partitions: &[PartitionSpec],
+    ) -> Result<Vec<PartitionFailure>>;
+    async fn batch_delete_partition(
+        &self,
+        database: &str,
+        table: &str,
+        values: &[Vec<String>],
+    ) -> Result<Vec<PartitionFailure>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryStatus {
+    pub state: QueryState,
+    /// Athena's reason for a FAILED or CANCELLED query.
+    pub reason: Option<String>,
+}
+
+/// The Athena operations edlake makes (workgroup, output location and database context
+/// are the implementation's).
+#[async_trait]
+pub trait AthenaApi: Send + Sync {
+    async fn start_query(&self, sql: &str) -> Result<String>;
+    async fn query_status(&self, id: &str) -> Result<QueryStatus>;
+    async fn stop_query(&self, id: &str) -> Result<()>;
+}
+
+/// How Athena queries are waited for.
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    pub first: Duration,
+    pub max: Duration,
+    pub timeout: Duration,
+}
+
+/// What syncing one table did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub table: String,
+    pub raw_table: String,
+    pub view: String,
+    /// Columns the source has that the Glue table did not (appended).
+    pub added_columns: Vec<String>,
+    /// Columns the Glue table has that the source no longer exports (kept, read as NULL).
+    pub absent_columns: Vec<String>,
+    pub partitions: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    /// Every write made (or planned), one line each.
+    pub operations: Vec<String>,
+    pub glue_calls: u64,
+    pub athena_queries: u64,
+}
+
+impl SyncReport {
+    /// `+3 -1 ~0 partitions, view replaced`-style summary.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!(
+            "+{} -{} ~{} partitions",
+            self.created, self.deleted, self.updated
+        )];
+        if !self.added_columns.is_empty() {
+            parts.push(format!(
+                "columns appended: {}",
+                self.added_columns.join(", ")
+            ));
+        }
+        if !self.absent_columns.is_empty() {
+            parts.push(format!(
+                "gone from source (NULL): {}",
+                self.absent_columns.join(", ")
+            ));
+        }
+        if self
+            .operations
+            .iter()
+            .any(|o| o.starts_with("create table"))
+        {
+            parts.push("table created".into());
+        } else if self
+            .operations
+            .iter()
+            .any(|o| o.starts_with("update table"))
+        {
+            parts.push("table updated".into());
+        }
+        if self.athena_queries > 0 || self.operations.iter().any(|o| o.contains(" view ")) {
+            parts.push("view replaced".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// Columns of the Glue table from now on: the existing ones in their order (the source's
+/// current type where the source still has them), then the source's new ones appended.
+/// OpenCSVSerde maps columns by position, so a column is never moved or removed.
+pub fn merge_columns(
+    existing: &[CatalogColumn],
+    source: &[CatalogColumn],
+) -> (Vec<CatalogColumn>, Vec<String>, Vec<String>) {
+    let mut merged = Vec::with_capacity(existing.len().max(source.len()));
+    let mut absent = Vec::new();
+    for old in existing {
+        match source.iter().find(|s| s.name == old.name) {
+            Some(now) => merged.push(now.clone()),
+            None => {
+                absent.push(old.name.clone());
+                merged.push(old.clone());
+            }
+        }
+    }
+    let mut added = Vec::new();
+    for col in source {
+        if !existing.iter().any(|e| e.name == col.name) {
+            added.push(col.name.clone());
+            merged.push(col.clone());
+        }
+    }
+    (merged, added, absent)
+}
+
+/// Writes that bring Glue's partitions (of one LMS) to `desired`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PartitionPlan {
+    pub create: Vec<PartitionSpec>,
+    pub update: Vec<PartitionSpec>,
+    pub delete: Vec<Vec<String>>,
+}
+
+pub fn plan_partitions(
+    existing: &[GluePartition],
+    desired: &[PartitionSpec],
+    def: &TableDefinition,
+) -> PartitionPlan {
+    let have: HashMap<&[String], &GluePartition> =
+        existing.iter().map(|p| (p.values.as_slice(), p)).collect();
+    let want: HashMap<&[String], &PartitionSpec> =
+        desired.iter().map(|p| (p.values.as_slice(), p)).collect();
+    let mut plan = PartitionPlan::default();
+    for spec in desired {
+        match have.get(spec.values.as_slice()) {
+            None => plan.create.push(spec.clone()),
+            Some(old) => {
+                // A partition is read with its own storage descriptor: after a column is
+                // appended or a location moves (a Panorama-registered `%2B` path), it must
+                // be rewritten too.
+                if old.location != spec.location
+                    || old.columns != def.columns
+                    || old.serde_library != def.serde_library
+                {
+                    plan.update.push(spec.clone());
+                }
+            }
+        }
+    }
+    for old in existing {
+        if !want.contains_key(old.values.as_slice()) {
+            plan.delete.push(old.values.clone());
+        }
+    }
+    plan.create.sort();
+    plan.update.sort();
+    plan.delete.sort();
+    plan
+}
+
+/// One operator line for a failed AWS call: service, operation and object, AWS's code and
+/// message, and what to check. Both SDKs share the error type.
+pub(crate) fn describe_sdk_error<E, R>(
+    service: &str,
+    iam_prefix: &str,
+    operation: &str,
+    target: &str,
+    err: &aws_sdk_glue::error::SdkError<E, R>,
+) -> String
+where
+    E: aws_sdk_glue::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_glue::error::SdkError;
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
+            "cannot reach {service} for {operation} {target} (check the network, the region and catalog.endpoint)"
+        ),
+        SdkError::ServiceError(service_err) => {
+            let e = service_err.err();
+            let code = e.code().unwrap_or("UnknownError");
+            let message = e.message().unwrap_or_default();
+            let hint = match code {
+                "AccessDeniedException" => format!(" (allow {iam_prefix}:{operation} in the IAM policy)"),
+                "TooManyRequestsException" | "ThrottlingException" => {
+                    " (quota or rate limit reached; rerun later or raise the quota)".into()
+                }
+                "EntityNotFoundException" => " (run `edlake catalog sync` to create it)".into(),
+                _ => String::new(),
+            };
+            format!("{service} {operation} {target} failed: {code}: {message}{hint}")
+        }
+        other => format!(
+            "{service} {operation} {target} failed: {}",
+            aws_sdk_glue::error::DisplayErrorContext(other)
+        ),
+    }
+}
+
+/// `lms=a/course_id=b` style, for messages.
+pub fn describe_partition(keys: &[String], values: &[String]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A Glue partition-filter literal.
+fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// Name of a Glue object: lower case, only `[a-z0-9_]`.
+pub fn glue_name(raw: &str) -> String {
+    raw.to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+pub struct Catalog {
+    glue: Arc<dyn GlueApi>,
+    athena: Arc<dyn AthenaApi>,
+    database: String,
+    lms_host: String,
+    polling: Polling,
+}
+
+impl Catalog {
+    pub fn new(
+        glue: Arc<dyn GlueApi>,
+        athena: Arc<dyn AthenaApi>,
+        database: &str,
+        lms_host: &str,
+        polling: Polling,
+    ) -> Catalog {
+        Catalog {
+            glue,
+            athena,
+            database: database.to_string(),
+            lms_host: lms_host.to_string(),
+            polling,
+        }
+    }
+
+    /// The AWS-backed catalog `config` describes.
+    pub async fn open(config: &Config) -> Result<Catalog> {
+        let settings = &config.catalog;
+        let (glue, athena) = glue::sdk_clients(config).await;
+        Ok(Catalog::new(
+            Arc::new(glue::SdkGlue::new(glue)),
+            Arc::new(athena::SdkAthena::new(
+                athena,
+                &settings.athena_workgroup,
+                settings.athena_output.as_deref(),
+                &settings.database,
+            )),
+            &settings.database,
+            &config.lms_host,
+            Polling {
+                first: Duration::from_millis(200),
+                max: Duration::from_secs(3),
+                timeout: Duration::from_secs(settings.athena_timeout_secs),
+            },
+        ))
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn glue(&self) -> &dyn GlueApi {
+        self.glue.as_ref()
+    }
+
+    pub fn athena(&self) -> &dyn AthenaApi {
+        self.athena.as_ref()
+    }
+
+    /// Creates the Glue database when missing; returns the operation made, if any.
+    pub async fn ensure_database(&self, dry_run: bool) -> Result<Option<String>> {
+        if self.glue.database_exists(&self.database).await? {
+            return Ok(None);
+        }
+        if !dry_run {
+            self.glue.create_database(&self.database).await?;
+        }
+        Ok(Some(format!("create database {}", self.database)))
+    }
+
+    /// The raw table's columns as Glue has them (empty when the table does not exist yet):
+    /// the order new files must follow.
+    pub async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
+        Ok(self
+            .glue
+            .get_table(&self.database, raw_table)
+            .await?
+            .map(|t| t.columns)
+            .unwrap_or_default())
+    }
+
+    /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
+    /// lake, `desired` being every partition of this LMS that has files.
+    pub async fn sync_table(
+        &self,
+        spec: &TableSpec,
+        desired: &[PartitionSpec],
+        dry_run: bool,
+    ) -> Result<SyncReport> {
+        let db = self.database.as_str();
+        let mut report = SyncReport {
+            table: spec.table.clone(),
+            raw_table: spec.raw_table.clone(),
+            view: spec.view.clone(),
+            partitions: desired.len(),
+            ..Default::default()
+        };
+
+        // The raw table.
+        report.glue_calls += 1;
+        let existing = self.glue.get_table(db, &spec.raw_table).await?;
+        if let Some(t) = &existing {
+            if t.table_type == VIRTUAL_VIEW {
+                bail!("Glue {db}.{} is a view, not a table (drop it or set the table's raw_table name)", spec.raw_table);
+            }
+        }
+        let old_columns = existing
+            .as_ref()
+            .map(|t| t.columns.clone())
+            .unwrap_or_default();
+        let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
+        if existing.is_some() {
+            report.added_columns = added;
+        }
+        report.absent_columns = absent;
+        let def = TableDefinition::raw_table(spec, columns.clone());
+        let mut params = BTreeMap::new();
+        match &existing {
+            None => {
+                report
+                    .operations
+                    .push(format!("create table {db}.{}", spec.raw_table));
+                if !dry_run {
+                    report.glue_calls += 1;
+                    self.glue.create_table(db, &spec.raw_table, &def).await?;
+                }
+            }
+            Some(old) => {
+                if old.partition_keys != def.partition_keys {
+                    bail!(
+                        "Glue table {db}.{} is partitioned by ({}) but the config says ({}); \
+                         drop the Glue table (the lake keeps the data) and run `edlake catalog sync`",
+                        spec.raw_table,
+                        old.partition_keys.join(", "),
+                        def.partition_keys.join(", ")
+                    );
+                }
+                params = old.parameters.clone();
+                if !old.covers(&def) {
+                    report.operations.push(format!(
+                        "update table {db}.{}{}",
+                        spec.raw_table,
+                        if report.added_columns.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (append columns {})", report.added_columns.join(", "))
+                        }
+                    ));
+                    if !dry_run {
+                        report.glue_calls += 1;
+                        self.glue
+                            .update_table(db, &spec.raw_table, &old.merged_into(&def))
+                            .await?;
+                    }
+                }
+            }
+        }
+
+        // This LMS's partitions.
+        let current = if existing.is_some() {
+            self.list_partitions(&spec.raw_table, &mut report).await?
+        } else {
+            Vec::new()
+        };
+        let plan = plan_partitions(&current, desired, &def);
+        self.apply_partitions(spec, &def, plan, dry_run, &mut report)
+            .await?;
+
+        // The view, only when its statement changed or it is gone.
+        let sql = view::view_sql(db, spec, &columns);
+        let hash = format!("{:x}", Sha256::digest(sql.as_bytes()));
+        report.glue_calls += 1;
+        let view = self.glue.get_table(db, &spec.view).await?;
+        if let Some(v) = &view {
+            if v.table_type != VIRTUAL_VIEW {
+                bail!(
+                    "Glue {db}.{} is a table, not a view (drop it or set the table's view name)",
+                    spec.view
+                );
+            }
+        }
+        if view.is_none() || params.get(VIEW_HASH_PARAMETER) != Some(&hash) {
+            report
+                .operations
+                .push(format!("create or replace view {db}.{}", spec.view));
+            if !dry_run {
+                report.athena_queries += 1;
+                self.run_query(&sql, &format!("creating view {db}.{}", spec.view))
+                    .await?;
+                let mut recorded = def.clone();
+                if let Some(old) = &existing {
+                    recorded = old.merged_into(&recorded);
+                }
+                recorded.parameters.insert(VIEW_HASH_PARAMETER.into(), hash);
+                report.glue_calls += 1;
+                self.glue
+                    .update_table(db, &spec.raw_table, &recorded)
+                    .await?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Every partition of this LMS, following `NextToken` to the end.
+    async fn list_partitions(
+        &self,
+        raw_table: &str,
+        report: &mut SyncReport,
+    ) -> Result<Vec<GluePartition>> {
+        let expression = format!("lms = {}", quote_literal(&self.lms_host));
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            report.glue_calls += 1;
+            let page = self
+                .glue
+                .get_partitions(&self.database, raw_table, &expression, token)
+                .await?;
+            // Defensive: never touch another LMS's partitions, whatever the filter did.
+            all.extend(
+                page.partitions
+                    .into_iter()
+                    .filter(|p| p.values.first() == Some(&self.lms_host)),
+            );
+            match page.next_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
+    async fn apply_partitions(
+        &self,
+        spec: &TableSpec,
+        def: &TableDefinition,
+        plan: PartitionPlan,
+        dry_run: bool,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let db = self.database.as_str();
+        let table = spec.raw_table.as_str();
+        let keys = &def.partition_keys;
+        report.created = plan.create.len();
+        report.updated = plan.update.len();
+        report.deleted = plan.delete.len();
+        if !plan.create.is_empty() {
+            report.operations.push(format!(
+                "create {} partitions in {db}.{table}",
+                plan.create.len()
+            ));
+        }
+        if !plan.update.is_empty() {
+            report.operations.push(format!(
+                "update {} partitions in {db}.{table} (location or columns)",
+                plan.update.len()
+            ));
+        }
+        if !plan.delete.is_empty() {
+            report.operations.push(format!(
+                "delete {} partitions from {db}.{table} (no longer in the lake)",
+                plan.delete.len()
+            ));
+        }
+        if dry_run {
+            return Ok(());
+        }
+        let refused = |action: &str, failures: Vec<PartitionFailure>| -> Result<()> {
+            if let Some(first) = failures.first() {
+                bail!(
+                    "Glue refused to {action} {} partition(s) of {db}.{table}, first {}: {}: {}",
+                    failures.len(),
+                    describe_partition(keys, &first.values),
+                    first.code,
+                    first.message
+                );
+            }
+            Ok(())
+        };
+        for chunk in plan.create.chunks(MAX_CREATE_BATCH) {
+            report.glue_calls += 1;
+            let failures = self
+                .glue
+                .batch_create_partition(db, table, def, chunk)
+                .await?;
+            // Created meanwhile (another run, a crawler): that is what we wanted.
+            refused(
+                "create",
+                failures
+                    .into_iter()
+                    .filter(|f| f.code != "AlreadyExistsException")
+                    .collect(),
+            )?;
+        }
+        for chunk in plan.update.chunks(MAX_UPDATE_BATCH) {
+            report.glue_calls += 1;
+            let failures = self
+                .glue
+                .batch_update_partition(db, table, def, chunk)
+                .await?;
+            refused("update", failures)?;
+        }
+        for chunk in plan.delete.chunks(MAX_DELETE_BATCH) {
+            report.glue_calls += 1;
+            let failures = self.glue.batch_delete_partition(db, table, chunk).await?;
+            refused(
+                "delete",
+                failures
+                    .into_iter()
+                    .filter(|f| f.code != "EntityNotFoundException")
+                    .collect(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs one statement and waits for a final state; anything but SUCCEEDED is an error
+    /// carrying Athena's reason.
+    pub async fn run_query(&self, sql: &str, purpose: &str) -> Result<()> {
+        athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
+    }
+}
+
+/// The catalog spec of a configured table.
+pub fn table_spec(
+    config: &Config,
+    table: &TableConfig,
+    columns: Vec<CatalogColumn>,
+    partition_columns: Vec<CatalogColumn>,
+) -> Result<TableSpec> {
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
+    partition_keys.extend(partition_columns);
+    Ok(TableSpec {
+        table: table.name.clone(),
+        raw_table: config.raw_table_name(table),
+        view: config.view_name(table),
+        location: lake_url(config, &layout.table_dir(&table.name))?,
+        columns,
+        partition_keys,
+    })
+}
+
+/// `s3://bucket/<root>/<key>` for a key of the lake.
+pub fn lake_url(config: &Config, key: &str) -> Result<String> {
+    match config.lake_location()? {
+        LakeLocation::S3 { bucket, root } => Ok(format!("s3://{bucket}/{}", join_key(&root, key))),
+        LakeLocation::Local(path) => Err(anyhow!(
+            "the catalog needs an s3:// lake; datalake.url is the local directory {} (set catalog.enabled = false)",
+            path.display()
+        )),
+    }
+}
+
+/// Glue values of a partition written with `values` (the table's `partition_by` values):
+/// `lms` first; NULL and '' are Hive's default partition, as in the path.
+pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String> {
+    std::iter::once(lms_host.to_string())
+        .chain(values.iter().map(|v| match v.as_deref() {
+            None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
+            Some(v) => v.to_string(),
+        }))
+        .collect()
+}
+
+/// Partitions of this LMS that have files in the lake, from the keys under its `lms=`
+/// directory. Keys that do not follow the table's layout are skipped with a warning.
+pub fn partitions_from_keys(
+    config: &Config,
+    table: &TableConfig,
+    keys: &[String],
+) -> Result<Vec<PartitionSpec>> {
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let lms_dir = layout.lms_dir(&table.name);
+    let columns: Vec<String> = table
+        .partition_by
+        .iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let mut found = BTreeMap::new();
+    for key in keys {
+        if !key.ends_with(".csv") {
+            continue;
+        }
+        let Some(rest) = key.strip_prefix(&lms_dir) else {
+            continue;
+        };
+        let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let segments: Vec<&str> = rest[..dir_len]
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let parsed: Option<Vec<Option<String>>> = (segments.len() == columns.len())
+            .then(|| {
+                segments
+                    .iter()
+                    .zip(&columns)
+                    .map(|(segment, column)| {
+                        let (name, value) = segment.split_once('=')?;
+                        (unescape_path_name(name) == *column).then(|| match value {
+                            HIVE_DEFAULT_PARTITION => None,
+                            v => Some(unescape_path_name(v)),
+                        })
+                    })
+                    .collect()
+            })
+            .flatten();
+        match parsed {
+            Some(values) => {
+                let dir = format!("{lms_dir}{}", &rest[..dir_len]);
+                found.insert(
+                    partition_values(&config.lms_host, &values),
+                    lake_url(config, &dir)?,
+                );
+            }
+            None => tracing::warn!(
+                table = %table.name, key = %key,
+                "file outside the table's partition layout; not registered"
+            ),
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(values, location)| PartitionSpec { values, location })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;

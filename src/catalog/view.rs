@@ -1,0 +1,239 @@
+//! The Athena view over a raw table: every column decoded from the CSV dialect
+//! (docs/csv-dialect.md) and typed back from its MySQL column type.
+//!
+//! Raw columns are all `string`. A value is NULL when the raw text is exactly `\N`; text
+//! columns then undo the layer-1 escapes (`\\`, `\n`, `\r`); typed columns are cast with
+//! `TRY_CAST`, so a value the type cannot hold (MySQL's zero date, a TIME past 24 h) reads
+//! as NULL instead of failing every query of every dashboard.
+
+use super::{CatalogColumn, TableSpec};
+
+/// The Trino type and the expression a raw column is read through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub trino_type: String,
+    pub expression: String,
+}
+
+/// `"name"` with embedded quotes doubled (names are validated upstream; this is belt and
+/// braces for SQL text).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The MySQL base type of a COLUMN_TYPE: `int(11) unsigned` → `int`.
+fn base_type(column_type: &str) -> String {
+    column_type
+        .trim()
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// `(p,s)` or `(n)` of a COLUMN_TYPE, when present.
+fn type_args(column_type: &str) -> Vec<u32> {
+    let Some(open) = column_type.find('(') else {
+        return Vec::new();
+    };
+    let Some(close) = column_type[open..].find(')') else {
+        return Vec::new();
+    };
+    column_type[open + 1..open + close]
+        .split(',')
+        .filter_map(|a| a.trim().parse().ok())
+        .collect()
+}
+
+/// Trino type for a MySQL COLUMN_TYPE; `None` means text (decoded varchar).
+pub fn trino_type(column_type: &str) -> Option<String> {
+    let lower = column_type.to_ascii_lowercase();
+    let unsigned = lower.contains("unsigned");
+    let args = type_args(&lower);
+    let ty = match base_type(&lower).as_str() {
+        // Django's BooleanField; MySQL treats any non-zero value as true.
+        "tinyint" if args.first() == Some(&1) => "boolean".to_string(),
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" => "bigint".into(),
+        // An unsigned bigint can pass 2^63 - 1; decimal(20,0) holds every value exactly.
+        "bigint" if unsigned => "decimal(20,0)".into(),
+        "bigint" => "bigint".into(),
+        "bit" if args.first().copied().unwrap_or(1) >= 64 => "decimal(20,0)".into(),
+        "bit" => "bigint".into(),
+        "year" => "integer".into(),
+        "decimal" | "numeric" => {
+            let precision = args.first().copied().unwrap_or(10);
+            let scale = args.get(1).copied().unwrap_or(0);
+            if precision <= 38 {
+                format!("decimal({precision},{scale})")
+            } else {
+                // Trino decimals stop at 38 digits.
+                "double".into()
+            }
+        }
+        "float" | "double" | "real" => "double".into(),
+        "datetime" | "timestamp" => "timestamp(6)".into(),
+        "date" => "date".into(),
+        "time" => "time(6)".into(),
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "geometry"
+        | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" => "varbinary".into(),
+        _ => return None,
+    };
+    Some(ty)
+}
+
+/// How a data column (written by the CSV encoder) is read back.
+pub fn decode_data_column(column: &CatalogColumn) -> Decoded {
+    let c = quote_ident(&column.name);
+    let not_null = format!("NULLIF({c}, '\\N')");
+    match trino_type(&column.mysql_type) {
+        None => Decoded {
+            trino_type: "varchar".into(),
+            expression: format!(
+                "CASE WHEN {c} = '\\N' THEN NULL WHEN strpos({c}, '\\') = 0 THEN {c} \
+                 ELSE regexp_replace({c}, '\\\\(.)', x -> CASE x[1] WHEN 'n' THEN chr(10) \
+                 WHEN 'r' THEN chr(13) ELSE x[1] END) END"
+            ),
+        },
+        Some(ty) if ty == "boolean" => Decoded {
+            expression: format!("({not_null} <> '0')"),
+            trino_type: ty,
+        },
+        Some(ty) if ty == "varbinary" => Decoded {
+            expression: format!("TRY(from_hex({not_null}))"),
+            trino_type: ty,
+        },
+        Some(ty) => Decoded {
+            expression: format!("TRY_CAST({not_null} AS {ty})"),
+            trino_type: ty,
+        },
+    }
+}
+
+/// How a partition column is read back: Glue holds the raw value (Hive's default
+/// partition reads as NULL), so only a cast is needed.
+pub fn decode_partition_column(column: &CatalogColumn) -> Decoded {
+    let c = quote_ident(&column.name);
+    match trino_type(&column.mysql_type) {
+        None => Decoded {
+            trino_type: "varchar".into(),
+            expression: c,
+        },
+        Some(ty) if ty == "boolean" => Decoded {
+            expression: format!("({c} <> '0')"),
+            trino_type: ty,
+        },
+        Some(ty) if ty == "varbinary" => Decoded {
+            expression: format!("TRY(from_hex({c}))"),
+            trino_type: ty,
+        },
+        Some(ty) => Decoded {
+            expression: format!("TRY_CAST({c} AS {ty})"),
+            trino_type: ty,
+        },
+    }
+}
+
+/// `CREATE OR REPLACE VIEW` for the table: data columns, then the table's partition
+/// columns, then `lms` (Panorama's view has the MySQL columns, then `lms`).
+pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> String {
+    let mut select: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{} AS {}",
+                decode_data_column(c).expression,
+                quote_ident(&c.name)
+            )
+        })
+        .collect();
+    // `lms` comes first among the partition keys but last in the view.
+    let mut keys: Vec<&CatalogColumn> = spec.partition_keys.iter().skip(1).collect();
+    keys.extend(spec.partition_keys.first());
+    for key in keys {
+        select.push(format!(
+            "{} AS {}",
+            decode_partition_column(key).expression,
+            quote_ident(&key.name)
+        ));
+    }
+    format!(
+        "CREATE OR REPLACE VIEW {}.{} AS\nSELECT\n  {}\nFROM {}.{}",
+        quote_ident(database),
+        quote_ident(&spec.view),
+        select.join(",\n  "),
+        quote_ident(database),
+        quote_ident(&spec.raw_table)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_types_map_to_trino_types() {
+        let cases = [
+            ("int(11)", Some("bigint")),
+            ("int", Some("bigint")),
+            ("bigint(20)", Some("bigint")),
+            ("bigint(20) unsigned", Some("decimal(20,0)")),
+            ("int(10) unsigned", Some("bigint")),
+            ("tinyint(1)", Some("boolean")),
+            ("tinyint(4)", Some("bigint")),
+            ("smallint(5) unsigned", Some("bigint")),
+            ("decimal(5,2)", Some("decimal(5,2)")),
+            ("decimal(65,30)", Some("double")),
+            ("double", Some("double")),
+            ("float", Some("double")),
+            ("datetime(6)", Some("timestamp(6)")),
+            ("datetime", Some("timestamp(6)")),
+            ("timestamp(6)", Some("timestamp(6)")),
+            ("date", Some("date")),
+            ("time(6)", Some("time(6)")),
+            ("year(4)", Some("integer")),
+            ("bit(1)", Some("bigint")),
+            ("bit(64)", Some("decimal(20,0)")),
+            ("varbinary(255)", Some("varbinary")),
+            ("longblob", Some("varbinary")),
+            ("varchar(255)", None),
+            ("longtext", None),
+            ("json", None),
+            ("enum('a','b')", None),
+            ("", None),
+        ];
+        for (mysql, trino) in cases {
+            assert_eq!(trino_type(mysql).as_deref(), trino, "{mysql}");
+        }
+    }
+
+    #[test]
+    fn text_columns_decode_null_and_escapes() {
+        let d = decode_data_column(&CatalogColumn::new("username", "varchar(150)"));
+        assert_eq!(d.trino_type, "varchar");
+        assert!(d
+            .expression
+            .starts_with(r#"CASE WHEN "username" = '\N' THEN NULL"#));
+        assert!(d
+            .expression
+            .contains(r#"WHEN strpos("username", '\') = 0 THEN "username""#));
+        assert!(d
+            .expression
+            .contains(r#"regexp_replace("username", '\\(.)', x ->"#));
+        assert!(d.expression.contains("WHEN 'n' THEN chr(10)"));
+        assert!(d.expression.contains("WHEN 'r' THEN chr(13)"));
+    }
+
+    #[test]
+    fn typed_columns_cast_after_null() {
+        let d = decode_data_column(&CatalogColumn::new("modified", "datetime(6)"));
+        assert_eq!(
+            d.expression,
+            r#"TRY_CAST(NULLIF("modified", '\N') AS timestamp(6))"#
+        );
+        let d = decode_data_column(&CatalogColumn::new("is_active", "tinyint(1)"));
+        assert_eq!(d.expression, r#"(NULLIF("is_active", '\N') <> '0')"#);
+        let d = decode_data_column(&CatalogColumn::new("blob", "longblob"));
+        assert_eq!(d.expression, r#"TRY(from_hex(NULLIF("blob", '\N')))"#);
+    }
+}
