@@ -3,9 +3,13 @@
 use anyhow::Result;
 use bytes::Bytes;
 
+use crate::catalog::athena::{self, SdkAthena};
+use crate::catalog::glue::{sdk_clients, SdkGlue};
+use crate::catalog::{merge_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::Config;
+use crate::extract::catalog_columns;
 use crate::lake::Layout;
-use crate::source::mysql::{plan_columns, MysqlSource};
+use crate::source::mysql::{plan_columns, MysqlSource, TablePlan};
 use crate::store::{self, Payload};
 
 pub struct Probe {
@@ -33,12 +37,17 @@ impl Probe {
 
 pub async fn run(config: &Config) -> Vec<Probe> {
     let mut probes = Vec::new();
-    check_mysql(config, &mut probes).await;
+    let plans = check_mysql(config, &mut probes).await;
     check_lake(config, &mut probes).await;
+    if config.catalog_enabled() {
+        check_catalog(config, &plans, &mut probes).await;
+    }
     probes
 }
 
-async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
+/// Returns the plan of every table the source could resolve, for the drift report.
+async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) -> Vec<TablePlan> {
+    let mut plans = Vec::new();
     let endpoint = config.mysql_endpoint();
     let source = match MysqlSource::connect(config).await {
         Ok(s) => {
@@ -50,7 +59,7 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
                 format!("mysql connect {endpoint}"),
                 format!("{e:#}"),
             ));
-            return;
+            return plans;
         }
     };
     let db = source.database().to_string();
@@ -61,14 +70,14 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
                 format!("mysql database {db}"),
                 "does not exist (check mysql.url)",
             ));
-            return;
+            return plans;
         }
         Err(e) => {
             probes.push(Probe::fail(
                 format!("mysql database {db}"),
                 format!("{e:#}"),
             ));
-            return;
+            return plans;
         }
     }
     for table in &config.tables {
@@ -76,19 +85,23 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
         let probe = match source.columns(&table.name).await {
             Ok(cols) if cols.is_empty() => Probe::fail(what, "table does not exist"),
             Ok(cols) => match plan_columns(table, &cols) {
-                Ok(plan) => Probe::ok(
-                    what,
-                    format!(
-                        "{} columns, {} exported{}",
-                        cols.len(),
-                        plan.data_columns.len(),
-                        if plan.partition_columns.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", partitioned by {}", plan.partition_names().join(", "))
-                        }
-                    ),
-                ),
+                Ok(plan) => {
+                    let probe = Probe::ok(
+                        what,
+                        format!(
+                            "{} columns, {} exported{}",
+                            cols.len(),
+                            plan.data_columns.len(),
+                            if plan.partition_columns.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", partitioned by {}", plan.partition_names().join(", "))
+                            }
+                        ),
+                    );
+                    plans.push(plan);
+                    probe
+                }
                 Err(e) => Probe::fail(what, format!("{e:#}")),
             },
             Err(e) => Probe::fail(what, format!("{e:#}")),
@@ -96,6 +109,100 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) {
         probes.push(probe);
     }
     source.close().await;
+    plans
+}
+
+/// Glue: the database and each table (with source columns vs Glue columns); Athena: the
+/// workgroup and a trivial query.
+async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Probe>) {
+    let db = &config.catalog.database;
+    let (glue_client, athena_client) = sdk_clients(config).await;
+    let glue = SdkGlue::new(glue_client);
+    match glue.database_exists(db).await {
+        Ok(true) => probes.push(Probe::ok(format!("glue database {db}"), "exists")),
+        Ok(false) => probes.push(Probe::fail(
+            format!("glue database {db}"),
+            "does not exist (run `edlake catalog sync` or `edlake extract`)",
+        )),
+        Err(e) => {
+            probes.push(Probe::fail(format!("glue database {db}"), format!("{e:#}")));
+            return;
+        }
+    }
+    for table in &config.tables {
+        let raw = config.raw_table_name(table);
+        let what = format!("glue table {raw}");
+        let existing = match glue.get_table(db, &raw).await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                probes.push(Probe::fail(
+                    what,
+                    "missing (run `edlake catalog sync` or `edlake extract`)",
+                ));
+                continue;
+            }
+            Err(e) => {
+                probes.push(Probe::fail(what, format!("{e:#}")));
+                continue;
+            }
+        };
+        let mut detail = match plans.iter().find(|p| p.table == table.name) {
+            Some(plan) => {
+                let (_, added, absent) =
+                    merge_columns(&existing.columns, &catalog_columns(&plan.data_columns));
+                let mut parts = vec![format!("{} columns", existing.columns.len())];
+                if added.is_empty() && absent.is_empty() {
+                    parts.push("in step with the source".into());
+                }
+                if !added.is_empty() {
+                    parts.push(format!(
+                        "new in the source: {} (the next extract or catalog sync appends them)",
+                        added.join(", ")
+                    ));
+                }
+                if !absent.is_empty() {
+                    parts.push(format!(
+                        "gone from the source: {} (kept, read as NULL)",
+                        absent.join(", ")
+                    ));
+                }
+                parts.join(", ")
+            }
+            None => format!("{} columns", existing.columns.len()),
+        };
+        let view = config.view_name(table);
+        match glue.get_table(db, &view).await {
+            Ok(Some(v)) if v.table_type == VIRTUAL_VIEW => {}
+            Ok(Some(_)) => detail.push_str(&format!("; {view} is a table, not a view")),
+            Ok(None) => detail.push_str(&format!("; view {view} missing")),
+            Err(e) => detail.push_str(&format!("; view {view}: {e:#}")),
+        }
+        probes.push(Probe::ok(what, detail));
+    }
+    let workgroup = &config.catalog.athena_workgroup;
+    let athena = SdkAthena::new(
+        athena_client,
+        workgroup,
+        config.catalog.athena_output.as_deref(),
+        db,
+    );
+    match athena.check_workgroup().await {
+        Ok(()) => probes.push(Probe::ok(
+            format!("athena workgroup {workgroup}"),
+            "enabled",
+        )),
+        Err(e) => {
+            probes.push(Probe::fail(
+                format!("athena workgroup {workgroup}"),
+                format!("{e:#}"),
+            ));
+            return;
+        }
+    }
+    match athena::wait_for(&athena, "SELECT 1", "(check)", Catalog::polling(config)).await {
+        Ok(()) => probes.push(Probe::ok("athena query SELECT 1", "succeeded")),
+        Err(e) => probes.push(Probe::fail("athena query SELECT 1", format!("{e:#}"))),
+    }
 }
 
 async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {

@@ -11,3 +11,4 @@ pub mod extract;
 pub mod lake;
 pub mod source;
 pub mod store;
+pub mod sync;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use edlake::config::Config;
-use edlake::{check, extract};
+use edlake::{check, extract, sync};
 
 #[derive(Parser)]
 #[command(name = "edlake", version, about = "Open edX datalake extractor")]
@@ -32,10 +32,30 @@ enum Command {
         #[arg(long)]
         full: bool,
     },
-    /// Test every configured endpoint for real (MySQL, the lake) and print the results.
+    /// Keep AWS Glue and Athena in step with the lake.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Test every configured endpoint for real (MySQL, the lake, Glue, Athena) and print
+    /// the results.
     Check,
     /// Print the effective configuration as TOML, secrets redacted.
     Config,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Create or update the Glue database, tables and partitions and the Athena views from
+    /// what the lake holds for this LMS.
+    Sync {
+        /// Only this table (repeatable); must be listed in the config.
+        #[arg(long = "table", value_name = "NAME")]
+        tables: Vec<String>,
+        /// Read Glue, print the writes that would be made, make none.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,25 +99,50 @@ fn main() -> ExitCode {
                 match extract::run(&config, &selected).await {
                     Ok(outcomes) => {
                         print!("{}", extract::render(&outcomes));
-                        let failed: Vec<_> =
-                            outcomes.iter().filter(|o| o.result.is_err()).collect();
-                        for o in &failed {
-                            if let Err(e) = &o.result {
-                                // Per-table messages never name their table: this does.
-                                eprintln!("error: table {}: {}", o.table, one_line(e));
-                            }
-                        }
-                        if failed.is_empty() {
-                            ExitCode::SUCCESS
-                        } else {
-                            ExitCode::from(1)
-                        }
+                        report_failures(outcomes.iter().map(|o| (&o.table, &o.result)))
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Catalog {
+                command: CatalogCommand::Sync { tables, dry_run },
+            } => {
+                if !config.catalog_enabled() {
+                    return fail(&anyhow::anyhow!("the catalog is disabled: catalog.enabled = false, or datalake.url is a local directory (Glue and Athena need an s3:// lake)"), 2);
+                }
+                let selected = match extract::select_tables(&config, &tables) {
+                    Ok(s) => s,
+                    Err(e) => return fail(&e, 2),
+                };
+                match sync::run(&config, &selected, dry_run).await {
+                    Ok((database_ops, outcomes)) => {
+                        print!("{}", sync::render(&database_ops, &outcomes, dry_run));
+                        report_failures(outcomes.iter().map(|o| (&o.table, &o.result)))
                     }
                     Err(e) => fail(&e, 1),
                 }
             }
         }
     })
+}
+
+/// One `error: table X: …` line per failed table; exit 1 if any failed.
+fn report_failures<'a, T: 'a>(
+    results: impl Iterator<Item = (&'a String, &'a anyhow::Result<T>)>,
+) -> ExitCode {
+    let mut failed = false;
+    for (table, result) in results {
+        if let Err(e) = result {
+            // Per-table messages never name their table: this does.
+            eprintln!("error: table {table}: {}", one_line(e));
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn one_line(e: &anyhow::Error) -> String {

@@ -477,12 +477,16 @@ impl Catalog {
             )),
             &settings.database,
             &config.lms_host,
-            Polling {
-                first: Duration::from_millis(200),
-                max: Duration::from_secs(3),
-                timeout: Duration::from_secs(settings.athena_timeout_secs),
-            },
+            Catalog::polling(config),
         ))
+    }
+
+    pub fn polling(config: &Config) -> Polling {
+        Polling {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(3),
+            timeout: Duration::from_secs(config.catalog.athena_timeout_secs),
+        }
     }
 
     pub fn database(&self) -> &str {

@@ -237,3 +237,165 @@ mod tests {
         assert_eq!(d.expression, r#"TRY(from_hex(NULLIF("blob", '\N')))"#);
     }
 }
+
+/// Every generated statement must parse; the parsed projection is checked column by column.
+#[cfg(test)]
+mod parse_tests {
+    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+    use sqlparser::dialect::Dialect;
+    use sqlparser::parser::Parser;
+
+    use super::*;
+
+    /// Trino's surface as far as the views use it: `"quoted"` identifiers, `'\'` literals
+    /// without backslash escapes, lambdas and subscripts.
+    #[derive(Debug)]
+    struct Trino;
+
+    impl Dialect for Trino {
+        fn is_identifier_start(&self, ch: char) -> bool {
+            ch.is_ascii_alphabetic() || ch == '_'
+        }
+        fn is_identifier_part(&self, ch: char) -> bool {
+            ch.is_ascii_alphanumeric() || ch == '_'
+        }
+        fn supports_lambda_functions(&self) -> bool {
+            true
+        }
+    }
+
+    fn spec() -> TableSpec {
+        let cols = [
+            ("id", "int(11)"),
+            ("username", "varchar(150)"),
+            ("is_active", "tinyint(1)"),
+            ("date_joined", "datetime(6)"),
+            ("birthday", "date"),
+            ("grade", "decimal(5,2)"),
+            ("percent", "double"),
+            ("big", "bigint(20) unsigned"),
+            ("digest", "varbinary(32)"),
+            ("meta", "json"),
+        ];
+        TableSpec {
+            table: "t".into(),
+            raw_table: "openedx_raw_t".into(),
+            view: "openedx_table_t".into(),
+            location: "s3://b/openedx/t/".into(),
+            columns: cols.iter().map(|(n, t)| CatalogColumn::new(n, t)).collect(),
+            partition_keys: vec![
+                CatalogColumn::new("lms", "varchar(255)"),
+                CatalogColumn::new("course_id", "varchar(255)"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_view_statement_parses_and_decodes_every_column() {
+        let spec = spec();
+        let sql = view_sql("panorama", &spec, &spec.columns);
+        let statements = Parser::parse_sql(&Trino, &sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+        assert_eq!(statements.len(), 1);
+        let Statement::CreateView(view) = &statements[0] else {
+            panic!("not a CREATE VIEW: {sql}");
+        };
+        assert!(view.or_replace);
+        assert_eq!(view.name.to_string(), r#""panorama"."openedx_table_t""#);
+        let SetExpr::Select(select) = view.query.body.as_ref() else {
+            panic!("not a SELECT");
+        };
+        assert_eq!(
+            select.from[0].relation.to_string(),
+            r#""panorama"."openedx_raw_t""#
+        );
+        let items: Vec<(String, String)> = select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    (alias.value.clone(), expr.to_string())
+                }
+                other => panic!("unaliased column {other}"),
+            })
+            .collect();
+        let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "username",
+                "is_active",
+                "date_joined",
+                "birthday",
+                "grade",
+                "percent",
+                "big",
+                "digest",
+                "meta",
+                "course_id",
+                "lms"
+            ]
+        );
+        let expr = |name: &str| items.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        assert_eq!(expr("id"), r#"TRY_CAST(NULLIF("id", '\N') AS BIGINT)"#);
+        assert_eq!(expr("is_active"), r#"(NULLIF("is_active", '\N') <> '0')"#);
+        assert_eq!(
+            expr("date_joined"),
+            r#"TRY_CAST(NULLIF("date_joined", '\N') AS TIMESTAMP(6))"#
+        );
+        assert_eq!(
+            expr("birthday"),
+            r#"TRY_CAST(NULLIF("birthday", '\N') AS DATE)"#
+        );
+        assert_eq!(
+            expr("grade"),
+            r#"TRY_CAST(NULLIF("grade", '\N') AS DECIMAL(5,2))"#
+        );
+        assert_eq!(
+            expr("percent"),
+            r#"TRY_CAST(NULLIF("percent", '\N') AS DOUBLE)"#
+        );
+        assert_eq!(
+            expr("big"),
+            r#"TRY_CAST(NULLIF("big", '\N') AS DECIMAL(20,0))"#
+        );
+        assert_eq!(expr("digest"), r#"TRY(from_hex(NULLIF("digest", '\N')))"#);
+        assert_eq!(expr("course_id"), r#""course_id""#);
+        assert_eq!(expr("lms"), r#""lms""#);
+        // Text: NULL marker first, untouched when there is no backslash, else every
+        // `\x` pair decoded in one left-to-right pass (so `\\n` is a backslash and an n).
+        for text in ["username", "meta"] {
+            let Some(SelectItem::ExprWithAlias { expr, .. }) = select
+                .projection
+                .iter()
+                .find(|i| i.to_string().ends_with(&format!("AS \"{text}\"")))
+            else {
+                panic!("{text} missing");
+            };
+            let Expr::Case {
+                conditions,
+                else_result,
+                ..
+            } = expr
+            else {
+                panic!("{text} is not a CASE: {expr}");
+            };
+            assert_eq!(
+                conditions[0].condition.to_string(),
+                format!(r#""{text}" = '\N'"#)
+            );
+            assert_eq!(conditions[0].result.to_string(), "NULL");
+            assert_eq!(
+                conditions[1].condition.to_string(),
+                format!(r#"strpos("{text}", '\') = 0"#)
+            );
+            let decode = else_result.as_ref().unwrap().to_string();
+            assert_eq!(
+                decode,
+                format!(
+                    r#"regexp_replace("{text}", '\\(.)', x -> CASE x[1] WHEN 'n' THEN chr(10) WHEN 'r' THEN chr(13) ELSE x[1] END)"#
+                )
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use sqlx::mysql::MySqlRow;
 use sqlx::Row;
 
+use crate::catalog::{self, Catalog, CatalogColumn, PartitionSpec, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
@@ -29,6 +30,8 @@ pub struct TableReport {
     pub bytes: u64,
     pub stale_removed: usize,
     pub seconds: f64,
+    /// What the catalog step did, when the catalog is enabled.
+    pub catalog: Option<SyncReport>,
 }
 
 pub struct TableOutcome {
@@ -71,11 +74,28 @@ pub async fn run(config: &Config, tables: &[&TableConfig]) -> Result<Vec<TableOu
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
     store.list(&layout.table_dir("_edlake")).await?;
+    let catalog = if config.catalog_enabled() {
+        let catalog = Catalog::open(config).await?;
+        // Same for Glue: credentials and the database, before any table is read.
+        catalog.ensure_database(false).await?;
+        Some(Arc::new(catalog))
+    } else {
+        None
+    };
     let outcomes = futures::stream::iter(tables.iter().copied())
         .map(|table| {
             let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
+            let catalog = catalog.clone();
             async move {
-                let result = extract_table(config, &source, store.as_ref(), &layout, table).await;
+                let result = extract_table(
+                    config,
+                    &source,
+                    store.as_ref(),
+                    catalog.as_deref(),
+                    &layout,
+                    table,
+                )
+                .await;
                 match &result {
                     Ok(r) => tracing::info!(
                         table = %r.table, rows = r.rows, partitions = r.partitions,
@@ -99,17 +119,30 @@ pub async fn run(config: &Config, tables: &[&TableConfig]) -> Result<Vec<TableOu
     Ok(outcomes)
 }
 
-/// One table: scan, route rows to partitions, publish each partition atomically, then
-/// remove partitions that no longer have rows.
+/// One table: scan, route rows to partitions, publish each partition atomically, remove
+/// partitions that no longer have rows, then bring the catalog in line.
 pub async fn extract_table(
     config: &Config,
     source: &MysqlSource,
     store: &dyn Store,
+    catalog: Option<&Catalog>,
     layout: &Layout,
     table: &TableConfig,
 ) -> Result<TableReport> {
     let started = Instant::now();
-    let plan = source.plan(table).await?;
+    let mut plan = source.plan(table).await?;
+    if let Some(catalog) = catalog {
+        // Files must line up with the Glue columns, which only ever grow at the end.
+        let existing = catalog
+            .existing_columns(&config.raw_table_name(table))
+            .await
+            .context("catalog")?;
+        let order: Vec<(String, String)> = existing
+            .into_iter()
+            .map(|c| (c.name, c.mysql_type))
+            .collect();
+        plan.follow_order(&order);
+    }
     let partition_names = plan.partition_names();
     let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
     let data_count = kinds.len();
@@ -182,6 +215,22 @@ pub async fn extract_table(
         .iter()
         .map(|p| layout.object_key(&table.name, &partition_names, &p.values))
         .collect();
+    // What the catalog registers: exactly the prefixes just written.
+    let registered = match catalog {
+        Some(_) => partitions
+            .iter()
+            .map(|p| {
+                Ok(PartitionSpec {
+                    values: catalog::partition_values(&config.lms_host, &p.values),
+                    location: catalog::lake_url(
+                        config,
+                        &layout.partition_dir(&table.name, &partition_names, &p.values),
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     futures::stream::iter(partitions)
         .map(|p| {
             let key = layout.object_key(&table.name, &partition_names, &p.values);
@@ -208,8 +257,29 @@ pub async fn extract_table(
         store.delete(&stale).await?;
     }
     report.stale_removed = stale.len();
+    if let Some(catalog) = catalog {
+        let spec = catalog::table_spec(
+            config,
+            table,
+            catalog_columns(&plan.data_columns),
+            catalog_columns(&plan.partition_columns),
+        )?;
+        let synced = catalog
+            .sync_table(&spec, &registered, false)
+            .await
+            .context("catalog")?;
+        tracing::info!(table = %table.name, "catalog: {}", synced.summary());
+        report.catalog = Some(synced);
+    }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+pub fn catalog_columns(columns: &[crate::source::mysql::Column]) -> Vec<CatalogColumn> {
+    columns
+        .iter()
+        .map(|c| CatalogColumn::new(&c.name, &c.column_type))
+        .collect()
 }
 
 /// The text-protocol bytes of column `i`, or None for SQL NULL.
@@ -233,7 +303,7 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
     for o in outcomes {
         match &o.result {
             Ok(r) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  ok{}\n",
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  ok{}{}\n",
                 r.table,
                 r.rows,
                 r.partitions,
@@ -244,6 +314,10 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
                     format!(" ({} stale removed)", r.stale_removed)
                 } else {
                     String::new()
+                },
+                match &r.catalog {
+                    Some(c) => format!("; catalog {}", c.summary()),
+                    None => String::new(),
                 }
             )),
             Err(_) => out.push_str(&format!(

@@ -24,6 +24,26 @@ pub struct Column {
     /// information_schema COLUMN_TYPE, e.g. `datetime(6)`, `tinyint(1)`.
     pub column_type: String,
     pub kind: ColumnKind,
+    /// Kept in the file for the catalog's column order but gone from the source: read as
+    /// NULL.
+    pub absent: bool,
+}
+
+impl Column {
+    /// A column the catalog has and the source no longer does.
+    pub fn absent(name: &str, column_type: &str) -> Column {
+        Column {
+            name: name.to_string(),
+            data_type: column_type
+                .split(['(', ' '])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            column_type: column_type.to_string(),
+            kind: ColumnKind::Text,
+            absent: true,
+        }
+    }
 }
 
 /// What one table's extraction reads: data columns in file order, then partition columns.
@@ -35,6 +55,20 @@ pub struct TablePlan {
 }
 
 impl TablePlan {
+    /// Orders the data columns as `order` (names, with a type for columns the source lost):
+    /// files then line up with the catalog's columns, which only ever grow at the end.
+    /// Source columns `order` does not name keep their place after it.
+    pub fn follow_order(&mut self, order: &[(String, String)]) {
+        let mut rest = std::mem::take(&mut self.data_columns);
+        for (name, column_type) in order {
+            match rest.iter().position(|c| c.name.eq_ignore_ascii_case(name)) {
+                Some(i) => self.data_columns.push(rest.remove(i)),
+                None => self.data_columns.push(Column::absent(name, column_type)),
+            }
+        }
+        self.data_columns.append(&mut rest);
+    }
+
     pub fn partition_names(&self) -> Vec<String> {
         self.partition_columns
             .iter()
@@ -161,6 +195,7 @@ impl MysqlSource {
                     kind: ColumnKind::from_mysql(&data_type),
                     data_type,
                     column_type: text(2)?.to_ascii_lowercase(),
+                    absent: false,
                 })
             })
             .collect()
@@ -281,7 +316,13 @@ fn select_sql(database: &str, plan: &TablePlan) -> Result<String> {
         .data_columns
         .iter()
         .chain(&plan.partition_columns)
-        .map(|c| quote_identifier(&c.name))
+        .map(|c| {
+            if c.absent {
+                Ok("NULL".to_string())
+            } else {
+                quote_identifier(&c.name)
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(format!(
         "SELECT {} FROM {}.{}",
@@ -329,6 +370,7 @@ mod tests {
             data_type: data_type.into(),
             column_type: data_type.into(),
             kind: ColumnKind::from_mysql(data_type),
+            absent: false,
         }
     }
 
@@ -394,6 +436,28 @@ mod tests {
         assert_eq!(
             select_sql("openedx", &plan).unwrap(),
             "SELECT `id`, `state`, `course_id` FROM `openedx`.`courseware_studentmodule`"
+        );
+    }
+
+    #[test]
+    fn files_follow_the_catalog_order_with_lost_columns_as_null() {
+        let all = vec![
+            col("grade", "double"),
+            col("id", "bigint"),
+            col("new", "int"),
+        ];
+        let mut plan = plan_columns(&table("t"), &all).unwrap();
+        plan.follow_order(&[
+            ("id".into(), "bigint(20)".into()),
+            ("gone".into(), "datetime(6)".into()),
+            ("grade".into(), "double".into()),
+        ]);
+        let names: Vec<_> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "gone", "grade", "new"]);
+        assert!(plan.data_columns[1].absent);
+        assert_eq!(
+            select_sql("db", &plan).unwrap(),
+            "SELECT `id`, NULL, `grade`, `new` FROM `db`.`t`"
         );
     }
 

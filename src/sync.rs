@@ -1,0 +1,126 @@
+//! `edlake catalog sync`: registers what the lake holds for this LMS (tables, partitions,
+//! views), with column types from the MySQL source. `--dry-run` reads Glue but writes
+//! nothing, and lists the writes it would make.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use futures::StreamExt;
+
+use crate::catalog::{self, Catalog, SyncReport};
+use crate::config::{Config, TableConfig};
+use crate::extract::catalog_columns;
+use crate::lake::Layout;
+use crate::source::mysql::MysqlSource;
+use crate::store::{self, Store};
+
+pub struct SyncOutcome {
+    pub table: String,
+    pub result: Result<SyncReport>,
+}
+
+/// Operations made before any table (the database), then one outcome per table.
+pub async fn run(
+    config: &Config,
+    tables: &[&TableConfig],
+    dry_run: bool,
+) -> Result<(Vec<String>, Vec<SyncOutcome>)> {
+    anyhow::ensure!(config.catalog_enabled(), "the catalog is disabled");
+    let source = Arc::new(MysqlSource::connect(config).await?);
+    let store = store::open(config).await?;
+    let catalog = Arc::new(Catalog::open(config).await?);
+    let database_op = catalog.ensure_database(dry_run).await?;
+    let outcomes = futures::stream::iter(tables.iter().copied())
+        .map(|table| {
+            let (source, store, catalog) = (source.clone(), store.clone(), catalog.clone());
+            async move {
+                let result =
+                    sync_table(config, &source, store.as_ref(), &catalog, table, dry_run).await;
+                if let Err(e) = &result {
+                    tracing::error!(table = %table.name, "{e:#}");
+                }
+                SyncOutcome {
+                    table: table.name.clone(),
+                    result,
+                }
+            }
+        })
+        // Each table may start one Athena DDL; stay well under the account's DDL quota.
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await;
+    source.close().await;
+    let mut outcomes = outcomes;
+    let order = |name: &str| config.tables.iter().position(|t| t.name == name);
+    outcomes.sort_by_key(|o| order(&o.table));
+    Ok((database_op.into_iter().collect(), outcomes))
+}
+
+async fn sync_table(
+    config: &Config,
+    source: &MysqlSource,
+    store: &dyn Store,
+    catalog: &Catalog,
+    table: &TableConfig,
+    dry_run: bool,
+) -> Result<SyncReport> {
+    let plan = source.plan(table).await?;
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let keys = store
+        .list(&layout.lms_dir(&table.name))
+        .await
+        .context("listing the lake")?;
+    let desired = catalog::partitions_from_keys(config, table, &keys)?;
+    let spec = catalog::table_spec(
+        config,
+        table,
+        catalog_columns(&plan.data_columns),
+        catalog_columns(&plan.partition_columns),
+    )?;
+    catalog.sync_table(&spec, &desired, dry_run).await
+}
+
+/// The per-table summary printed by `edlake catalog sync`.
+pub fn render(database_ops: &[String], outcomes: &[SyncOutcome], dry_run: bool) -> String {
+    let width = outcomes
+        .iter()
+        .map(|o| o.table.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = String::new();
+    for op in database_ops {
+        out.push_str(&format!("{}{op}\n", if dry_run { "would " } else { "" }));
+    }
+    out.push_str(&format!(
+        "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  {}\n",
+        "TABLE", "PARTITIONS", "CREATED", "UPDATED", "DELETED", "GLUE", "ATHENA", "STATUS"
+    ));
+    for o in outcomes {
+        match &o.result {
+            Ok(r) => {
+                out.push_str(&format!(
+                    "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  {}\n",
+                    o.table,
+                    r.partitions,
+                    r.created,
+                    r.updated,
+                    r.deleted,
+                    r.glue_calls,
+                    r.athena_queries,
+                    if dry_run { "dry run" } else { "ok" }
+                ));
+                if dry_run {
+                    for op in &r.operations {
+                        out.push_str(&format!("  would {op}\n"));
+                    }
+                }
+            }
+            Err(_) => out.push_str(&format!(
+                "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  FAILED\n",
+                o.table, "-", "-", "-", "-", "-", "-"
+            )),
+        }
+    }
+    out
+}
