@@ -38,7 +38,13 @@ impl SdkAthena {
             .send()
             .await
             .map_err(|e| anyhow!(describe("GetWorkGroup", &self.workgroup, &e)))?;
-        match out.work_group().and_then(|w| w.state()) {
+        let Some(workgroup) = out.work_group() else {
+            bail!(
+                "Athena workgroup {} does not exist (create it or set catalog.athena_workgroup)",
+                self.workgroup
+            );
+        };
+        match workgroup.state() {
             Some(WorkGroupState::Disabled) => bail!(
                 "Athena workgroup {} is disabled (enable it or set catalog.athena_workgroup)",
                 self.workgroup

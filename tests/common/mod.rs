@@ -115,7 +115,9 @@ impl Output {
 }
 
 /// Runs the edlake binary with `config` as its config file and only the given environment
-/// on top of a scrubbed one (no stray EDLAKE_* from the developer's shell).
+/// on top of a scrubbed one (no stray EDLAKE_* from the developer's shell). The catalog is
+/// off unless the config or `env` turns it on: tests that use it get their own Glue
+/// database (see [`catalog_config`]).
 pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("edlake.toml");
@@ -131,6 +133,7 @@ pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("EDLAKE_LOG", "warn")
+        .env("EDLAKE_CATALOG__ENABLED", "false")
         .arg("--config")
         .arg(&file)
         .args(args);
@@ -383,4 +386,137 @@ pub async fn s3_get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec
         .await
         .unwrap()
         .to_vec()
+}
+
+// ---------------------------------------------------------------------------------------
+// Glue and Athena on the moto server.
+
+/// A `[catalog]` section on moto using Glue database `database`.
+pub fn catalog_config(database: &str, bucket: &str) -> String {
+    format!(
+        "[catalog]\nenabled = true\ndatabase = \"{database}\"\nendpoint = \"{}\"\nathena_output = \"s3://{bucket}/athena-results/\"\n",
+        s3_endpoint()
+    )
+}
+
+pub async fn glue_client() -> aws_sdk_glue::Client {
+    let conf = aws_sdk_glue::config::Builder::new()
+        .behavior_version(aws_sdk_glue::config::BehaviorVersion::latest())
+        .region(aws_sdk_glue::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_glue::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .endpoint_url(s3_endpoint())
+        .build();
+    aws_sdk_glue::Client::from_conf(conf)
+}
+
+pub async fn athena_client() -> aws_sdk_athena::Client {
+    let conf = aws_sdk_athena::config::Builder::new()
+        .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+        .region(aws_sdk_athena::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_athena::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .endpoint_url(s3_endpoint())
+        .build();
+    aws_sdk_athena::Client::from_conf(conf)
+}
+
+/// A Glue database name no earlier run used (moto keeps its state, Athena's query history
+/// included, for as long as the server runs), so a test sees only its own objects.
+pub fn fresh_glue_database(test: &str) -> String {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("edlake_t_{test}_{}", &unique[..8])
+}
+
+/// Every statement sent to Athena (moto keeps them all) that mentions `needle`.
+pub async fn athena_queries(athena: &aws_sdk_athena::Client, needle: &str) -> Vec<String> {
+    let ids = athena
+        .list_query_executions()
+        .send()
+        .await
+        .unwrap()
+        .query_execution_ids()
+        .to_vec();
+    let mut out = Vec::new();
+    for id in ids {
+        let q = athena
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .unwrap();
+        let sql = q
+            .query_execution()
+            .and_then(|e| e.query())
+            .unwrap_or_default()
+            .to_string();
+        if sql.contains(needle) {
+            out.push(sql);
+        }
+    }
+    out
+}
+
+/// Does what real Athena does on `CREATE OR REPLACE VIEW "db"."v"` (moto runs no SQL): a
+/// `VIRTUAL_VIEW` table named `v` appears in Glue.
+pub async fn emulate_athena_views(glue: &aws_sdk_glue::Client, statements: &[String]) {
+    for sql in statements {
+        let head = sql.lines().next().unwrap();
+        let name = head
+            .trim_start_matches("CREATE OR REPLACE VIEW ")
+            .trim_end_matches(" AS");
+        let (db, view) = name.split_once('.').unwrap();
+        let (db, view) = (db.trim_matches('"'), view.trim_matches('"'));
+        let _ = glue
+            .delete_table()
+            .database_name(db)
+            .name(view)
+            .send()
+            .await;
+        glue.create_table()
+            .database_name(db)
+            .table_input(
+                aws_sdk_glue::types::TableInput::builder()
+                    .name(view)
+                    .table_type("VIRTUAL_VIEW")
+                    .view_original_text("/* Presto View: e30= */")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// `(values, location)` of every partition of a Glue table.
+pub async fn glue_partitions(
+    glue: &aws_sdk_glue::Client,
+    db: &str,
+    table: &str,
+) -> Vec<(Vec<String>, String)> {
+    let out = glue
+        .get_partitions()
+        .database_name(db)
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    let mut parts: Vec<_> = out
+        .partitions()
+        .iter()
+        .map(|p| {
+            (
+                p.values().to_vec(),
+                p.storage_descriptor()
+                    .and_then(|sd| sd.location())
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    parts.sort();
+    parts
 }
