@@ -317,7 +317,7 @@ async fn new_columns_are_appended_and_lost_columns_read_as_null() {
     assert_eq!(rows[0]["country"].as_deref(), Some("AR"));
     // The view is replaced to match.
     let views = athena_queries(&athena, "openedx_table_auth_userprofile").await;
-    let last = views.iter().filter(|v| v.contains(&gdb)).last().unwrap();
+    let last = views.iter().rfind(|v| v.contains(&gdb)).unwrap();
     assert!(last.contains(r#""country""#), "{last}");
     assert!(
         last.contains(r#"TRY_CAST(NULLIF("year_of_birth", '\N') AS bigint)"#),
@@ -406,7 +406,7 @@ async fn catalog_sync_dry_run_writes_nothing_then_sync_registers_the_lake() {
 async fn check_probes_glue_and_athena() {
     let test = "cat_check";
     let db = seed(test).await;
-    let (s3, glue) = (s3_client().await, glue_client().await);
+    let s3 = s3_client().await;
     let bucket = fresh_bucket(&s3, "cat-check").await;
     let gdb = fresh_glue_database(test);
     let cfg = config(&gdb, &db, &bucket);
