@@ -5,9 +5,8 @@ use bytes::Bytes;
 
 use crate::catalog::athena::{self, SdkAthena};
 use crate::catalog::glue::{sdk_clients, SdkGlue};
-use crate::catalog::{merge_columns, Catalog, GlueApi, VIRTUAL_VIEW};
+use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::Config;
-use crate::extract::catalog_columns;
 use crate::lake::Layout;
 use crate::source::mysql::{plan_columns, MysqlSource, TablePlan};
 use crate::store::{self, Payload};
@@ -149,7 +148,7 @@ async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Pr
         let mut detail = match plans.iter().find(|p| p.table == table.name) {
             Some(plan) => {
                 let (_, added, absent) =
-                    merge_columns(&existing.columns, &catalog_columns(&plan.data_columns));
+                    merge_columns(&existing.columns, &source_columns(&plan.data_columns));
                 let mut parts = vec![format!("{} columns", existing.columns.len())];
                 if added.is_empty() && absent.is_empty() {
                     parts.push("in step with the source".into());

@@ -9,7 +9,6 @@ use futures::StreamExt;
 
 use crate::catalog::{self, Catalog, SyncReport};
 use crate::config::{Config, TableConfig};
-use crate::extract::catalog_columns;
 use crate::lake::Layout;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -71,12 +70,7 @@ async fn sync_table(
         .await
         .context("listing the lake")?;
     let desired = catalog::partitions_from_keys(config, table, &keys)?;
-    let spec = catalog::table_spec(
-        config,
-        table,
-        catalog_columns(&plan.data_columns),
-        catalog_columns(&plan.partition_columns),
-    )?;
+    let spec = catalog::table_spec(config, table, &plan)?;
     catalog.sync_table(&spec, &desired, dry_run).await
 }
 

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, LakeLocation, TableConfig};
 use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
+use crate::source::mysql::{Column, TablePlan};
 use crate::store::join_key;
 
 pub mod athena;
@@ -765,22 +766,25 @@ impl Catalog {
     }
 }
 
-/// The catalog spec of a configured table.
-pub fn table_spec(
-    config: &Config,
-    table: &TableConfig,
-    columns: Vec<CatalogColumn>,
-    partition_columns: Vec<CatalogColumn>,
-) -> Result<TableSpec> {
+/// Catalog columns of source columns (name and MySQL column type).
+pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
+    columns
+        .iter()
+        .map(|c| CatalogColumn::new(&c.name, &c.column_type))
+        .collect()
+}
+
+/// The catalog spec of a configured table, from its source plan.
+pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Result<TableSpec> {
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
-    partition_keys.extend(partition_columns);
+    partition_keys.extend(source_columns(&plan.partition_columns));
     Ok(TableSpec {
         table: table.name.clone(),
         raw_table: config.raw_table_name(table),
         view: config.view_name(table),
         location: lake_url(config, &layout.table_dir(&table.name))?,
-        columns,
+        columns: source_columns(&plan.data_columns),
         partition_keys,
     })
 }

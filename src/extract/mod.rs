@@ -9,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use sqlx::mysql::MySqlRow;
 use sqlx::Row;
 
-use crate::catalog::{self, Catalog, CatalogColumn, PartitionSpec, SyncReport};
+use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
@@ -258,12 +258,7 @@ pub async fn extract_table(
     }
     report.stale_removed = stale.len();
     if let Some(catalog) = catalog {
-        let spec = catalog::table_spec(
-            config,
-            table,
-            catalog_columns(&plan.data_columns),
-            catalog_columns(&plan.partition_columns),
-        )?;
+        let spec = catalog::table_spec(config, table, &plan)?;
         let synced = catalog
             .sync_table(&spec, &registered, false)
             .await
@@ -273,13 +268,6 @@ pub async fn extract_table(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-pub fn catalog_columns(columns: &[crate::source::mysql::Column]) -> Vec<CatalogColumn> {
-    columns
-        .iter()
-        .map(|c| CatalogColumn::new(&c.name, &c.column_type))
-        .collect()
 }
 
 /// The text-protocol bytes of column `i`, or None for SQL NULL.
