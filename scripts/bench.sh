@@ -64,6 +64,7 @@ SH
 #!/bin/sh
 EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL="s3://$BUCKET" \
   EDLAKE_DATALAKE__ENDPOINT="$EDLAKE_TEST_S3_ENDPOINT" EDLAKE_DATALAKE__SPOOL_DIR="$work/spool" EDLAKE_LOG=warn \
+  EDLAKE_CATALOG__ENDPOINT="$EDLAKE_TEST_S3_ENDPOINT" EDLAKE_CATALOG__DATABASE=edlake_bench \
   exec ./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule > "$work/edlake.out"
 SH
   chmod +x "$work/raw_scan" "$work/edlake_local" "$work/edlake_s3"
