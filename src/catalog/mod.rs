@@ -256,6 +256,10 @@ pub struct SyncReport {
     pub deleted: usize,
     /// Every write made (or planned), one line each.
     pub operations: Vec<String>,
+    /// `created` or `updated` when the raw table was (or would be).
+    pub table_change: Option<&'static str>,
+    /// The view statement was (or would be) sent.
+    pub view_replaced: bool,
     pub glue_calls: u64,
     pub athena_queries: u64,
 }
@@ -279,20 +283,10 @@ impl SyncReport {
                 self.absent_columns.join(", ")
             ));
         }
-        if self
-            .operations
-            .iter()
-            .any(|o| o.starts_with("create table"))
-        {
-            parts.push("table created".into());
-        } else if self
-            .operations
-            .iter()
-            .any(|o| o.starts_with("update table"))
-        {
-            parts.push("table updated".into());
+        if let Some(change) = self.table_change {
+            parts.push(format!("table {change}"));
         }
-        if self.athena_queries > 0 || self.operations.iter().any(|o| o.contains(" view ")) {
+        if self.view_replaced {
             parts.push("view replaced".into());
         }
         parts.join(", ")
@@ -565,6 +559,7 @@ impl Catalog {
                 report
                     .operations
                     .push(format!("create table {db}.{}", spec.raw_table));
+                report.table_change = Some("created");
                 if !dry_run {
                     report.glue_calls += 1;
                     self.glue.create_table(db, &spec.raw_table, &def).await?;
@@ -582,6 +577,7 @@ impl Catalog {
                 }
                 params = old.parameters.clone();
                 if !old.covers(&def) {
+                    report.table_change = Some("updated");
                     report.operations.push(format!(
                         "update table {db}.{}{}",
                         spec.raw_table,
@@ -628,6 +624,7 @@ impl Catalog {
             report
                 .operations
                 .push(format!("create or replace view {db}.{}", spec.view));
+            report.view_replaced = true;
             if !dry_run {
                 report.athena_queries += 1;
                 self.run_query(&sql, &format!("creating view {db}.{}", spec.view))
