@@ -6,8 +6,10 @@ use bytes::Bytes;
 use crate::catalog::athena::{self, SdkAthena};
 use crate::catalog::glue::{sdk_clients, SdkGlue};
 use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
-use crate::config::Config;
+use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
+use crate::source::course_structures::index;
+use crate::source::course_structures::modulestore::ModuleStore;
 use crate::source::mysql::{plan_columns, MysqlSource, TablePlan};
 use crate::store::{self, Payload};
 
@@ -37,11 +39,71 @@ impl Probe {
 pub async fn run(config: &Config) -> Vec<Probe> {
     let mut probes = Vec::new();
     let plans = check_mysql(config, &mut probes).await;
+    if config.course_structures_enabled() {
+        check_mongodb(config, &mut probes).await;
+    }
     check_lake(config, &mut probes).await;
     if config.catalog_enabled() {
         check_catalog(config, &plans, &mut probes).await;
     }
     probes
+}
+
+/// A real ping, then the course index and one published structure read back.
+async fn check_mongodb(config: &Config, probes: &mut Vec<Probe>) {
+    let endpoint = config.mongodb_endpoint();
+    let what = format!("mongodb connect {endpoint}");
+    let store = match ModuleStore::connect(config).await {
+        Ok(s) => {
+            probes.push(Probe::ok(what, "ping answered"));
+            s
+        }
+        Err(e) => return probes.push(Probe::fail(what, format!("{e:#}"))),
+    };
+    let mysql = match config.course_structures.course_index {
+        CourseIndexSource::Mongodb => None,
+        _ => MysqlSource::connect(config).await.ok(),
+    };
+    let what = "course_structures course index".to_string();
+    match index::active_courses(config, mysql.as_ref(), &store).await {
+        Ok(index) => {
+            let mut detail = format!(
+                "{} active courses (from {})",
+                index.courses.len(),
+                index.source
+            );
+            if !index.invalid.is_empty() {
+                detail.push_str(&format!("; {} unusable index rows", index.invalid.len()));
+            }
+            probes.push(Probe::ok(what, detail));
+            if let Some(first) = index.courses.first() {
+                let what = format!("modulestore.structures {}", first.course_id);
+                match store.structures(&[first.version]).await {
+                    Ok(s) if !s.is_empty() => probes.push(Probe::ok(
+                        what,
+                        format!(
+                            "published structure {} read ({} blocks)",
+                            first.version,
+                            s[0].blocks.len()
+                        ),
+                    )),
+                    Ok(_) => probes.push(Probe::fail(
+                        what,
+                        format!(
+                            "published structure {} not found (check mongodb.database)",
+                            first.version
+                        ),
+                    )),
+                    Err(e) => probes.push(Probe::fail(what, format!("{e:#}"))),
+                }
+            }
+        }
+        Err(e) => probes.push(Probe::fail(what, format!("{e:#}"))),
+    }
+    if let Some(m) = mysql {
+        m.close().await;
+    }
+    store.shutdown().await;
 }
 
 /// Returns the plan of every table the source could resolve, for the drift report.

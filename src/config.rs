@@ -24,12 +24,23 @@ type SetSecret = fn(&mut Config, String);
 const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
     ("EDLAKE_MYSQL__PASSWORD", |c, v| c.mysql.password = Some(v)),
     ("EDLAKE_MYSQL__URL", |c, v| c.mysql.url = v),
+    ("EDLAKE_MONGODB__PASSWORD", |c, v| {
+        c.mongodb.password = Some(v)
+    }),
+    ("EDLAKE_MONGODB__URL", |c, v| c.mongodb.url = v),
 ];
 
 /// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
 /// test harness variables, …) are not configuration and must not trip unknown-key checks.
 const TOP_LEVEL_KEYS: &[&str] = &[
-    "lms_host", "mysql", "datalake", "extract", "catalog", "tables",
+    "lms_host",
+    "mysql",
+    "mongodb",
+    "datalake",
+    "extract",
+    "catalog",
+    "course_structures",
+    "tables",
 ];
 
 const REDACTED: &str = "REDACTED";
@@ -40,10 +51,83 @@ pub struct Config {
     /// Value of the `lms=` partition of every table.
     pub lms_host: String,
     pub mysql: MysqlConfig,
+    pub mongodb: MongodbConfig,
     pub datalake: DatalakeConfig,
     pub extract: ExtractConfig,
     pub catalog: CatalogConfig,
+    pub course_structures: CourseStructuresConfig,
     pub tables: Vec<TableConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MongodbConfig {
+    /// `mongodb://user:password@host:27017/?authSource=admin` (any standard MongoDB URI,
+    /// `mongodb+srv://` too); empty: no course structures.
+    pub url: String,
+    /// Overrides the URL's password; meant for `EDLAKE_MONGODB__PASSWORD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// File holding the password (trailing newline ignored); overrides both of the above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Database holding the `modulestore.*` collections: `openedx` (Tutor) or `edxapp`
+    /// (native installs).
+    pub database: String,
+    /// How long to look for a reachable server before giving up.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for MongodbConfig {
+    fn default() -> Self {
+        MongodbConfig {
+            url: String::new(),
+            password: None,
+            password_file: None,
+            database: "openedx".into(),
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+/// Where the list of active courses and their published versions comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseIndexSource {
+    /// MySQL's split course index when the table exists (Nutmeg and later), else Mongo.
+    Auto,
+    /// `split_modulestore_django_splitmodulestorecourseindex` in MySQL.
+    Mysql,
+    /// `modulestore.active_versions` in MongoDB (releases before Nutmeg).
+    Mongodb,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CourseStructuresConfig {
+    pub course_index: CourseIndexSource,
+    /// Also export legacy (v1) content libraries, which are not courses.
+    pub include_libraries: bool,
+    /// Structures fetched per MongoDB query (`_id: {$in: [...]}`); bounds memory.
+    pub batch_size: usize,
+    /// Glue raw table name; default `<table_prefix>_raw_course_structures`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_table: Option<String>,
+    /// Athena view name; default `<table_prefix>_table_course_structures`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+}
+
+impl Default for CourseStructuresConfig {
+    fn default() -> Self {
+        CourseStructuresConfig {
+            course_index: CourseIndexSource::Auto,
+            include_libraries: false,
+            batch_size: 20,
+            raw_table: None,
+            view: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -319,10 +403,16 @@ impl Config {
             bail!("invalid configuration: datalake.prefix {:?} must be a relative path without empty segments", self.datalake.prefix);
         }
         self.validate_catalog()?;
+        self.validate_mongodb()?;
         let mut seen = std::collections::HashSet::new();
         for t in &self.tables {
             validate_identifier(&t.name)
                 .with_context(|| format!("invalid configuration: table name {:?}", t.name))?;
+            if t.name
+                .eq_ignore_ascii_case(crate::extract::course_structures::TABLE)
+            {
+                bail!("invalid configuration: {} is extracted from MongoDB (set mongodb.url), not listed in tables", t.name);
+            }
             if !seen.insert(t.name.as_str()) {
                 bail!(
                     "invalid configuration: table {} is listed twice in tables",
@@ -344,6 +434,58 @@ impl Config {
         Ok(())
     }
 
+    fn validate_mongodb(&self) -> Result<()> {
+        let m = &self.mongodb;
+        if !m.url.is_empty()
+            && !m.url.starts_with("mongodb://")
+            && !m.url.starts_with("mongodb+srv://")
+        {
+            bail!(
+                "invalid configuration: mongodb.url must start with mongodb:// or mongodb+srv://"
+            );
+        }
+        if m.database.trim().is_empty() || m.database.contains(['/', '.', ' ', '$', '"']) {
+            bail!(
+                "invalid configuration: mongodb.database {:?} is not a MongoDB database name",
+                m.database
+            );
+        }
+        if m.connect_timeout_secs == 0 || self.course_structures.batch_size == 0 {
+            bail!("invalid configuration: mongodb.connect_timeout_secs and course_structures.batch_size must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Whether course structures are extracted (a MongoDB URL is configured).
+    pub fn course_structures_enabled(&self) -> bool {
+        !self.mongodb.url.trim().is_empty()
+    }
+
+    /// The course_structures table as a lake table: partitioned by course, so one course's
+    /// new version rewrites one file.
+    pub fn course_structures_table(&self) -> TableConfig {
+        TableConfig {
+            name: crate::extract::course_structures::TABLE.into(),
+            columns: None,
+            exclude_columns: Vec::new(),
+            partition_by: vec!["course_id".into()],
+            raw_table: self.course_structures.raw_table.clone(),
+            view: self.course_structures.view.clone(),
+        }
+    }
+
+    /// `host:port/database` of the MongoDB URL, safe to print.
+    pub fn mongodb_endpoint(&self) -> String {
+        let url = &self.mongodb.url;
+        let rest = url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(url.as_str());
+        let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+        let hosts = rest.split(['/', '?']).next().unwrap_or_default();
+        format!("{hosts}/{}", self.mongodb.database)
+    }
+
     fn validate_catalog(&self) -> Result<()> {
         let c = &self.catalog;
         let glue_name_ok = |n: &str| {
@@ -358,6 +500,17 @@ impl Config {
         if let Some(p) = &c.table_prefix {
             if !p.is_empty() && !glue_name_ok(p) {
                 bail!("invalid configuration: catalog.table_prefix {p:?} must be lower-case letters, digits and _");
+            }
+        }
+        let structures = &self.course_structures;
+        for (key, name) in [
+            ("course_structures.raw_table", &structures.raw_table),
+            ("course_structures.view", &structures.view),
+        ] {
+            if let Some(n) = name {
+                if !glue_name_ok(n) {
+                    bail!("invalid configuration: {key} {n:?} must be lower-case letters, digits and _");
+                }
             }
         }
         for t in &self.tables {
@@ -507,11 +660,31 @@ impl Config {
         if c.mysql.password.is_some() {
             c.mysql.password = Some(REDACTED.into());
         }
+        c.mongodb.url = redact_url_password(&c.mongodb.url);
+        if c.mongodb.password.is_some() {
+            c.mongodb.password = Some(REDACTED.into());
+        }
         c
     }
 
     pub fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
+    }
+}
+
+/// A MongoDB URI with its password replaced (the `url` crate cannot parse a host list).
+fn redact_url_password(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
+    // The user info ends at the last `@` before the path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return uri.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:{REDACTED}{}", &rest[at..]),
+        None => uri.to_string(),
     }
 }
 

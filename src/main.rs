@@ -22,13 +22,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract the configured MySQL tables into the lake.
+    /// Extract the configured MySQL tables, and the course structures when mongodb.url is
+    /// set, into the lake.
     Extract {
         /// Only this table (repeatable); must be listed in the config.
         #[arg(long = "table", value_name = "NAME")]
         tables: Vec<String>,
-        /// Full extract. Every extract is full until incremental extraction lands; the flag
-        /// is accepted so schedules written today keep working.
+        /// Full extract: also rewrite what is known to be unchanged (course structures whose
+        /// published version has not moved). MySQL tables are always extracted in full.
         #[arg(long)]
         full: bool,
     },
@@ -90,16 +91,30 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
-            Command::Extract { tables, full: _ } => {
+            Command::Extract { tables, full } => {
                 // A table name the config does not know is a usage error, like a bad config.
                 let selected = match extract::select_tables(&config, &tables) {
                     Ok(s) => s,
                     Err(e) => return fail(&e, 2),
                 };
-                match extract::run(&config, &selected).await {
+                match extract::run(&config, &selected, full).await {
                     Ok(outcomes) => {
                         print!("{}", extract::render(&outcomes));
-                        report_failures(outcomes.iter().map(|o| (&o.table, &o.result)))
+                        let mut incomplete = false;
+                        for o in &outcomes {
+                            if let Ok(report) = &o.result {
+                                for failure in &report.failures {
+                                    eprintln!("error: table {}: {failure}", o.table);
+                                    incomplete = true;
+                                }
+                            }
+                        }
+                        let code = report_failures(outcomes.iter().map(|o| (&o.table, &o.result)));
+                        if incomplete {
+                            ExitCode::from(1)
+                        } else {
+                            code
+                        }
                     }
                     Err(e) => fail(&e, 1),
                 }

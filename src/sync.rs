@@ -9,6 +9,7 @@ use futures::StreamExt;
 
 use crate::catalog::{self, Catalog, SyncReport};
 use crate::config::{Config, TableConfig};
+use crate::extract::{course_structures, Selection};
 use crate::lake::Layout;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -21,10 +22,11 @@ pub struct SyncOutcome {
 /// Operations made before any table (the database), then one outcome per table.
 pub async fn run(
     config: &Config,
-    tables: &[&TableConfig],
+    selection: &Selection<'_>,
     dry_run: bool,
 ) -> Result<(Vec<String>, Vec<SyncOutcome>)> {
     anyhow::ensure!(config.catalog_enabled(), "the catalog is disabled");
+    let tables = &selection.tables;
     let source = Arc::new(MysqlSource::connect(config).await?);
     let store = store::open(config).await?;
     let catalog = Arc::new(Catalog::open(config).await?);
@@ -52,6 +54,28 @@ pub async fn run(
     let mut outcomes = outcomes;
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
+    if selection.course_structures {
+        // Types are fixed, so only the lake is read: MongoDB is not needed.
+        let table = config.course_structures_table();
+        let result = async {
+            let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+            let keys = store
+                .list(&layout.lms_dir(&table.name))
+                .await
+                .context("listing the lake")?;
+            let desired = catalog::partitions_from_keys(config, &table, &keys)?;
+            let spec = course_structures::table_spec(config)?;
+            catalog.sync_table(&spec, &desired, dry_run).await
+        }
+        .await;
+        if let Err(e) = &result {
+            tracing::error!(table = %table.name, "{e:#}");
+        }
+        outcomes.push(SyncOutcome {
+            table: table.name,
+            result,
+        });
+    }
     Ok((database_op.into_iter().collect(), outcomes))
 }
 

@@ -66,6 +66,9 @@ pub struct TableSpec {
     pub columns: Vec<CatalogColumn>,
     /// `lms`, then the table's `partition_by` columns.
     pub partition_keys: Vec<CatalogColumn>,
+    /// The view's column order when it is not data columns, partition columns, `lms`
+    /// (columns it does not name follow in that default order).
+    pub view_order: Option<Vec<String>>,
 }
 
 /// The parts of a Glue table edlake owns.
@@ -783,6 +786,7 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
         location: lake_url(config, &layout.table_dir(&table.name))?,
         columns: source_columns(&plan.data_columns),
         partition_keys,
+        view_order: None,
     })
 }
 

@@ -342,6 +342,7 @@ fn spec(columns: &[(&str, &str)]) -> TableSpec {
             CatalogColumn::new("lms", "varchar(255)"),
             CatalogColumn::new("course_id", "varchar(255)"),
         ],
+        view_order: None,
     }
 }
 

@@ -137,13 +137,13 @@ pub fn decode_partition_column(column: &CatalogColumn) -> Decoded {
 /// `CREATE OR REPLACE VIEW` for the table: data columns, then the table's partition
 /// columns, then `lms` (Panorama's view has the MySQL columns, then `lms`).
 pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> String {
-    let mut select: Vec<String> = columns
+    let mut select: Vec<(&str, String)> = columns
         .iter()
         .map(|c| {
-            format!(
-                "{} AS {}",
-                decode_data_column(c).expression,
-                quote_ident(&c.name)
+            let expression = decode_data_column(c).expression;
+            (
+                c.name.as_str(),
+                format!("{expression} AS {}", quote_ident(&c.name)),
             )
         })
         .collect();
@@ -151,12 +151,22 @@ pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> 
     let mut keys: Vec<&CatalogColumn> = spec.partition_keys.iter().skip(1).collect();
     keys.extend(spec.partition_keys.first());
     for key in keys {
-        select.push(format!(
-            "{} AS {}",
-            decode_partition_column(key).expression,
-            quote_ident(&key.name)
+        let expression = decode_partition_column(key).expression;
+        select.push((
+            key.name.as_str(),
+            format!("{expression} AS {}", quote_ident(&key.name)),
         ));
     }
+    if let Some(order) = &spec.view_order {
+        // Stable: columns the order does not name keep their default place after it.
+        select.sort_by_key(|(name, _)| {
+            order
+                .iter()
+                .position(|o| o.eq_ignore_ascii_case(name))
+                .unwrap_or(usize::MAX)
+        });
+    }
+    let select: Vec<String> = select.into_iter().map(|(_, s)| s).collect();
     format!(
         "CREATE OR REPLACE VIEW {}.{} AS\nSELECT\n  {}\nFROM {}.{}",
         quote_ident(database),
@@ -287,6 +297,7 @@ mod parse_tests {
                 CatalogColumn::new("lms", "varchar(255)"),
                 CatalogColumn::new("course_id", "varchar(255)"),
             ],
+            view_order: None,
         }
     }
 

@@ -10,12 +10,13 @@ use sqlx::mysql::MySqlRow;
 use sqlx::Row;
 
 use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
-use crate::config::{Config, TableConfig};
+use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
 
+pub mod course_structures;
 pub mod spool;
 
 use spool::{push_key_value, Spool};
@@ -32,6 +33,16 @@ pub struct TableReport {
     pub seconds: f64,
     /// What the catalog step did, when the catalog is enabled.
     pub catalog: Option<SyncReport>,
+    /// Items skipped because the lake already holds them (course structures whose
+    /// published version has not moved).
+    pub unchanged: usize,
+    /// Items that failed while the rest of the table was written, one line each
+    /// (`course X: why`); any makes the run incomplete.
+    pub failures: Vec<String>,
+    /// Warnings logged about the data (e.g. a problem whose weight is unknown).
+    pub warnings: usize,
+    /// Blocks not reachable from their course's root.
+    pub orphans: usize,
 }
 
 pub struct TableOutcome {
@@ -39,37 +50,75 @@ pub struct TableOutcome {
     pub result: Result<TableReport>,
 }
 
-/// Tables to extract: all configured ones, or the named ones (which must be configured).
-pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a TableConfig>> {
-    if config.tables.is_empty() {
-        bail!("no tables configured (add [[tables]] entries to the config file)");
-    }
-    if names.is_empty() {
-        return Ok(config.tables.iter().collect());
-    }
-    names
-        .iter()
-        .map(|name| {
-            config
-                .tables
-                .iter()
-                .find(|t| &t.name == name)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
-                    anyhow!(
-                        "unknown table {name}: not in the configured tables ({})",
-                        known.join(", ")
-                    )
-                })
-        })
-        .collect()
+/// What a command works on: configured MySQL tables, and course_structures when MongoDB
+/// is configured.
+#[derive(Debug, Clone)]
+pub struct Selection<'a> {
+    pub tables: Vec<&'a TableConfig>,
+    pub course_structures: bool,
 }
 
-/// Extracts `tables` (from [`select_tables`]), up to `mysql.max_connections` at a time.
-/// Connection or store failures abort the run; a failing table is reported and the others
-/// go on.
-pub async fn run(config: &Config, tables: &[&TableConfig]) -> Result<Vec<TableOutcome>> {
-    let source = Arc::new(MysqlSource::connect(config).await?);
+/// Everything configured, or the named tables (each must be configured;
+/// `course_structures` needs `mongodb.url`).
+pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selection<'a>> {
+    let structures = config.course_structures_enabled();
+    if config.tables.is_empty() && !structures {
+        bail!("no tables configured (add [[tables]] entries to the config file, or mongodb.url for course_structures)");
+    }
+    if names.is_empty() {
+        return Ok(Selection {
+            tables: config.tables.iter().collect(),
+            course_structures: structures,
+        });
+    }
+    let mut selection = Selection {
+        tables: Vec::new(),
+        course_structures: false,
+    };
+    for name in names {
+        if name == course_structures::TABLE {
+            if !structures {
+                bail!("table course_structures comes from MongoDB: set mongodb.url to extract it");
+            }
+            selection.course_structures = true;
+            continue;
+        }
+        let table = config
+            .tables
+            .iter()
+            .find(|t| &t.name == name)
+            .ok_or_else(|| {
+                let mut known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
+                if structures {
+                    known.push(course_structures::TABLE);
+                }
+                anyhow!(
+                    "unknown table {name}: not in the configured tables ({})",
+                    known.join(", ")
+                )
+            })?;
+        selection.tables.push(table);
+    }
+    Ok(selection)
+}
+
+/// Extracts the selection: MySQL tables up to `mysql.max_connections` at a time, then the
+/// course structures. Connection or store failures abort the run; a failing table is
+/// reported and the others go on. `full` re-extracts what is known to be unchanged.
+pub async fn run(
+    config: &Config,
+    selection: &Selection<'_>,
+    full: bool,
+) -> Result<Vec<TableOutcome>> {
+    let tables = &selection.tables;
+    let needs_mysql = !tables.is_empty()
+        || (selection.course_structures
+            && config.course_structures.course_index != CourseIndexSource::Mongodb);
+    let source = if needs_mysql {
+        Some(Arc::new(MysqlSource::connect(config).await?))
+    } else {
+        None
+    };
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
@@ -82,41 +131,67 @@ pub async fn run(config: &Config, tables: &[&TableConfig]) -> Result<Vec<TableOu
     } else {
         None
     };
-    let outcomes = futures::stream::iter(tables.iter().copied())
-        .map(|table| {
-            let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
-            let catalog = catalog.clone();
-            async move {
-                let result = extract_table(
-                    config,
-                    &source,
-                    store.as_ref(),
-                    catalog.as_deref(),
-                    &layout,
-                    table,
-                )
-                .await;
-                match &result {
-                    Ok(r) => tracing::info!(
-                        table = %r.table, rows = r.rows, partitions = r.partitions,
-                        bytes = r.bytes, seconds = r.seconds, "table extracted"
-                    ),
-                    Err(e) => tracing::error!(table = %table.name, "{e:#}"),
-                }
-                TableOutcome {
-                    table: table.name.clone(),
-                    result,
-                }
-            }
-        })
-        .buffer_unordered(config.mysql.max_connections as usize)
-        .collect::<Vec<_>>()
-        .await;
-    source.close().await;
-    let mut outcomes = outcomes;
+    let mut outcomes = match &source {
+        Some(source) => {
+            futures::stream::iter(tables.iter().copied())
+                .map(|table| {
+                    let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
+                    let catalog = catalog.clone();
+                    async move {
+                        let result = extract_table(
+                            config,
+                            &source,
+                            store.as_ref(),
+                            catalog.as_deref(),
+                            &layout,
+                            table,
+                        )
+                        .await;
+                        log_outcome(&table.name, &result);
+                        TableOutcome {
+                            table: table.name.clone(),
+                            result,
+                        }
+                    }
+                })
+                .buffer_unordered(config.mysql.max_connections as usize)
+                .collect::<Vec<_>>()
+                .await
+        }
+        None => Vec::new(),
+    };
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
+    if selection.course_structures {
+        let result = course_structures::extract(
+            config,
+            source.as_deref(),
+            store.as_ref(),
+            catalog.as_deref(),
+            &layout,
+            full,
+        )
+        .await;
+        log_outcome(course_structures::TABLE, &result);
+        outcomes.push(TableOutcome {
+            table: course_structures::TABLE.into(),
+            result,
+        });
+    }
+    if let Some(source) = source {
+        source.close().await;
+    }
     Ok(outcomes)
+}
+
+fn log_outcome(table: &str, result: &Result<TableReport>) {
+    match result {
+        Ok(r) => tracing::info!(
+            table = %r.table, rows = r.rows, partitions = r.partitions,
+            bytes = r.bytes, seconds = r.seconds, "table extracted"
+        ),
+        Err(e) => tracing::error!(table = %table, "{e:#}"),
+    }
 }
 
 /// One table: scan, route rows to partitions, publish each partition atomically, remove
@@ -291,13 +366,23 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
     for o in outcomes {
         match &o.result {
             Ok(r) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  ok{}{}\n",
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  {}{}{}{}\n",
                 r.table,
                 r.rows,
                 r.partitions,
                 r.files,
                 r.bytes,
                 r.seconds,
+                if r.failures.is_empty() {
+                    "ok".to_string()
+                } else {
+                    format!("INCOMPLETE ({} failed)", r.failures.len())
+                },
+                if r.unchanged > 0 {
+                    format!(" ({} unchanged)", r.unchanged)
+                } else {
+                    String::new()
+                },
                 if r.stale_removed > 0 {
                     format!(" ({} stale removed)", r.stale_removed)
                 } else {

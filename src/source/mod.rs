@@ -1,3 +1,4 @@
 //! Where rows come from.
 
+pub mod course_structures;
 pub mod mysql;

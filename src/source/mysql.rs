@@ -201,6 +201,36 @@ impl MysqlSource {
             .collect()
     }
 
+    /// The split course index (Nutmeg and later): `(course_id, published_version,
+    /// library_version)` per course, or None when the table does not exist.
+    pub async fn course_index(&self) -> Result<Option<Vec<(String, String, String)>>> {
+        const TABLE: &str = "split_modulestore_django_splitmodulestorecourseindex";
+        if self.columns(TABLE).await?.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT course_id, published_version, library_version FROM {}.{}",
+            quote_identifier(&self.database)?,
+            quote_identifier(TABLE)?
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(|e| {
+            anyhow!(
+                "{} (reading the course index {TABLE})",
+                describe_error(&e, &self.endpoint)
+            )
+        })?;
+        rows.iter()
+            .map(|row| {
+                let text = |i: usize| -> Result<String> {
+                    let raw: Option<&[u8]> = row.try_get_unchecked(i)?;
+                    Ok(String::from_utf8_lossy(raw.unwrap_or_default()).into_owned())
+                };
+                Ok((text(0)?, text(1)?, text(2)?))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
     /// Resolves a configured table against the live schema.
     pub async fn plan(&self, table: &TableConfig) -> Result<TablePlan> {
         let all = self.columns(&table.name).await?;

@@ -1,0 +1,496 @@
+//! The course_structures table: one row per block of every active course's published
+//! structure, one partition (`course_id=`) per course.
+//!
+//! A structure is immutable and its `_id` is the course's published version, so a course
+//! whose version has not moved since the last run has nothing new: its file stays as it is.
+//! The versions written are recorded in `<prefix>/_edlake/course_structures/lms=<host>/
+//! versions.json`, after the files; a course is skipped only when the record says so and
+//! its file is in the lake.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use mongodb::bson::oid::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use super::TableReport;
+use crate::catalog::{self, Catalog, CatalogColumn, PartitionSpec, TableSpec};
+use crate::config::Config;
+use crate::encode::csv::{ColumnKind, RowEncoder};
+use crate::lake::Layout;
+use crate::source::course_structures::index::{self, CourseIndex};
+use crate::source::course_structures::modulestore::{self, ModuleStore};
+use crate::source::course_structures::{
+    build_rows, definitions_needed, BlockRow, CourseRef, StructureDoc,
+};
+use crate::source::mysql::MysqlSource;
+use crate::store::{Payload, Store};
+
+pub const TABLE: &str = "course_structures";
+
+/// Raised when the rows made from an unchanged structure change (new columns, a fix in the
+/// tree logic): every course is then written again on the next run.
+const ROWS_REVISION: u32 = 1;
+
+/// File columns, with the MySQL-style type the typed view casts them to. Panorama's columns
+/// come first, in its order (its `course_id` is the partition); edlake's additions follow.
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("module_location", "varchar(255)"),
+    ("organization", "varchar(255)"),
+    ("course_code", "varchar(255)"),
+    ("course_edition", "varchar(255)"),
+    ("parent", "varchar(255)"),
+    ("block_type", "varchar(64)"),
+    ("block_id", "varchar(255)"),
+    ("display_name", "longtext"),
+    ("course_name", "longtext"),
+    ("chapter", "longtext"),
+    ("sequential", "longtext"),
+    ("vertical", "longtext"),
+    ("library", "longtext"),
+    ("component", "longtext"),
+    ("weight", "double"),
+    ("position", "int(11)"),
+    ("depth", "int(11)"),
+    ("graded", "tinyint(1)"),
+    ("format", "varchar(255)"),
+    ("start", "datetime(6)"),
+    ("due", "datetime(6)"),
+    ("visible_to_staff_only", "tinyint(1)"),
+    ("orphan", "tinyint(1)"),
+    ("course_version", "varchar(24)"),
+];
+
+/// What was recorded after the last successful write of each course.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    /// The rows revision and columns the files were written with.
+    fingerprint: String,
+    /// course id → published version written.
+    courses: BTreeMap<String, String>,
+}
+
+fn fingerprint() -> String {
+    let names: Vec<&str> = COLUMNS.iter().map(|(n, _)| *n).collect();
+    format!("rows-{ROWS_REVISION}:{}", names.join(","))
+}
+
+fn manifest_key(layout: &Layout) -> String {
+    format!(
+        "{}versions.json",
+        layout.lms_dir(&format!("_edlake/{TABLE}"))
+    )
+}
+
+/// The catalog spec of the table.
+pub fn table_spec(config: &Config) -> Result<TableSpec> {
+    let table = config.course_structures_table();
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let mut view_order: Vec<String> = COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
+    // Panorama's column order: course_id second.
+    view_order.insert(1, "course_id".into());
+    Ok(TableSpec {
+        table: TABLE.into(),
+        raw_table: config.raw_table_name(&table),
+        view: config.view_name(&table),
+        location: catalog::lake_url(config, &layout.table_dir(TABLE))?,
+        columns: COLUMNS
+            .iter()
+            .map(|(n, t)| CatalogColumn::new(n, t))
+            .collect(),
+        partition_keys: vec![
+            CatalogColumn::new("lms", "varchar(255)"),
+            CatalogColumn::new("course_id", "varchar(255)"),
+        ],
+        view_order: Some(view_order),
+    })
+}
+
+/// Extracts the table. Per-course problems (missing structure, a server error on one
+/// structure) land in `report.failures` while the other courses go on; an unreachable
+/// server or an unreadable course index fails the whole table.
+pub async fn extract(
+    config: &Config,
+    mysql: Option<&MysqlSource>,
+    store: &dyn Store,
+    catalog: Option<&Catalog>,
+    layout: &Layout,
+    full: bool,
+) -> Result<TableReport> {
+    let started = Instant::now();
+    let modulestore = ModuleStore::connect(config).await?;
+    let result = extract_with(config, mysql, &modulestore, store, catalog, layout, full).await;
+    modulestore.shutdown().await;
+    let mut report = result?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn extract_with(
+    config: &Config,
+    mysql: Option<&MysqlSource>,
+    modulestore: &ModuleStore,
+    store: &dyn Store,
+    catalog: Option<&Catalog>,
+    layout: &Layout,
+    full: bool,
+) -> Result<TableReport> {
+    let CourseIndex {
+        source,
+        courses,
+        invalid,
+    } = index::active_courses(config, mysql, modulestore).await?;
+    tracing::info!(courses = courses.len(), source, "active courses");
+    let mut report = TableReport {
+        table: TABLE.into(),
+        ..Default::default()
+    };
+    for (course_id, reason) in invalid {
+        report
+            .failures
+            .push(format!("course {course_id}: {reason}"));
+    }
+
+    let partition_names = vec!["course_id".to_string()];
+    let key_of = |course_id: &str| {
+        layout.object_key(TABLE, &partition_names, &[Some(course_id.to_string())])
+    };
+    let in_lake: HashSet<String> = store
+        .list(&layout.lms_dir(TABLE))
+        .await?
+        .into_iter()
+        .collect();
+    let manifest_key = manifest_key(layout);
+    let mut manifest = read_manifest(store, &manifest_key).await;
+    if manifest.fingerprint != fingerprint() {
+        manifest.courses.clear();
+    }
+
+    let (unchanged, changed): (Vec<&CourseRef>, Vec<&CourseRef>) = courses.iter().partition(|c| {
+        !full
+            && manifest.courses.get(&c.course_id) == Some(&c.version.to_hex())
+            && in_lake.contains(&key_of(&c.course_id))
+    });
+    report.unchanged = unchanged.len();
+    tracing::info!(
+        changed = changed.len(),
+        unchanged = unchanged.len(),
+        "course structures to extract"
+    );
+
+    let mut written: HashMap<String, String> = HashMap::new();
+    let mut encoder = RowEncoder::new();
+    for batch in changed.chunks(config.course_structures.batch_size) {
+        let fetched = fetch_batch(modulestore, batch, &mut report).await?;
+        let mut payloads = Vec::with_capacity(fetched.len());
+        for (course, structure, definitions) in fetched {
+            match build_rows(course, &structure, &definitions) {
+                Ok(rows) => {
+                    for w in &rows.warnings {
+                        tracing::warn!(course = %course.course_id, "{w}");
+                    }
+                    if rows.orphans > 0 {
+                        tracing::warn!(
+                            course = %course.course_id, orphans = rows.orphans,
+                            "blocks not reachable from the course root (exported with orphan = true)"
+                        );
+                    }
+                    report.warnings += rows.warnings.len();
+                    report.orphans += rows.orphans;
+                    report.rows += rows.rows.len() as u64;
+                    let csv = encode_rows(&mut encoder, course, &rows.rows);
+                    payloads.push((course, csv));
+                }
+                Err(e) => report
+                    .failures
+                    .push(format!("course {}: {e:#}", course.course_id)),
+            }
+        }
+        futures::stream::iter(payloads)
+            .map(|(course, csv)| {
+                let key = key_of(&course.course_id);
+                async move {
+                    let bytes = csv.len() as u64;
+                    store
+                        .put(&key, Payload::Bytes(csv))
+                        .await
+                        .with_context(|| format!("writing {key}"))?;
+                    Ok::<_, anyhow::Error>((course, bytes))
+                }
+            })
+            .buffer_unordered(config.datalake.upload_concurrency)
+            .try_for_each(|(course, bytes)| {
+                report.bytes += bytes;
+                report.files += 1;
+                written.insert(course.course_id.clone(), course.version.to_hex());
+                futures::future::ready(Ok(()))
+            })
+            .await?;
+    }
+
+    // Courses no longer active (deleted, or no longer published) leave the lake.
+    let active: HashSet<String> = courses.iter().map(|c| key_of(&c.course_id)).collect();
+    let stale: Vec<String> = in_lake
+        .iter()
+        .filter(|k| k.ends_with(".csv") && !active.contains(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        tracing::info!(
+            count = stale.len(),
+            "removing course structures of inactive courses"
+        );
+        store.delete(&stale).await?;
+    }
+    report.stale_removed = stale.len();
+
+    // Record what the lake now holds: the versions just written, the unchanged ones, and
+    // for a failed course its previous version (its old file stays until it succeeds).
+    let mut next = Manifest {
+        fingerprint: fingerprint(),
+        courses: BTreeMap::new(),
+    };
+    for c in &courses {
+        let version = written
+            .get(&c.course_id)
+            .cloned()
+            .or_else(|| manifest.courses.get(&c.course_id).cloned());
+        if let Some(v) = version {
+            next.courses.insert(c.course_id.clone(), v);
+        }
+    }
+    let json = serde_json::to_vec_pretty(&next).expect("manifest serializes");
+    store
+        .put(&manifest_key, Payload::Bytes(Bytes::from(json)))
+        .await
+        .with_context(|| format!("writing {manifest_key}"))?;
+
+    let present: Vec<&CourseRef> = courses
+        .iter()
+        .filter(|c| written.contains_key(&c.course_id) || in_lake.contains(&key_of(&c.course_id)))
+        .collect();
+    report.partitions = present.len();
+    if let Some(catalog) = catalog {
+        let registered = present
+            .iter()
+            .map(|c| {
+                let values = [Some(c.course_id.clone())];
+                Ok(PartitionSpec {
+                    values: catalog::partition_values(&config.lms_host, &values),
+                    location: catalog::lake_url(
+                        config,
+                        &layout.partition_dir(TABLE, &partition_names, &values),
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let synced = catalog
+            .sync_table(&table_spec(config)?, &registered, false)
+            .await
+            .context("catalog")?;
+        tracing::info!(table = TABLE, "catalog: {}", synced.summary());
+        report.catalog = Some(synced);
+    }
+    Ok(report)
+}
+
+/// Structures and the definitions their problems need, for one batch of courses. A
+/// failing batch query is retried course by course, so one bad structure (over 16 MB, not
+/// decodable) fails only its course.
+async fn fetch_batch<'a>(
+    modulestore: &ModuleStore,
+    batch: &[&'a CourseRef],
+    report: &mut TableReport,
+) -> Result<
+    Vec<(
+        &'a CourseRef,
+        StructureDoc,
+        HashMap<ObjectId, crate::source::course_structures::DefinitionData>,
+    )>,
+> {
+    let ids: Vec<ObjectId> = batch.iter().map(|c| c.version).collect();
+    let structures = match modulestore.structures(&ids).await {
+        Ok(s) => s,
+        Err(e) if modulestore::is_connection_error(&e) => return Err(e),
+        Err(e) if batch.len() == 1 => {
+            report
+                .failures
+                .push(format!("course {}: {e:#}", batch[0].course_id));
+            return Ok(Vec::new());
+        }
+        Err(e) => {
+            tracing::warn!("{e:#}; fetching this batch's structures one by one");
+            let mut out = Vec::new();
+            for course in batch {
+                out.extend(Box::pin(fetch_batch(modulestore, &[*course], report)).await?);
+            }
+            return Ok(out);
+        }
+    };
+    let mut by_id: HashMap<ObjectId, StructureDoc> =
+        structures.into_iter().map(|s| (s.id, s)).collect();
+    let needed: HashSet<ObjectId> = by_id.values().flat_map(definitions_needed).collect();
+    let needed: Vec<ObjectId> = needed.into_iter().collect();
+    let definitions = if needed.is_empty() {
+        HashMap::new()
+    } else {
+        modulestore.definitions(&needed).await?
+    };
+    let mut out = Vec::with_capacity(batch.len());
+    for course in batch {
+        match by_id.remove(&course.version) {
+            Some(structure) => {
+                // Each course gets only its own definitions.
+                let own: HashMap<_, _> = definitions_needed(&structure)
+                    .into_iter()
+                    .filter_map(|id| definitions.get(&id).map(|d| (id, d.clone())))
+                    .collect();
+                out.push((*course, structure, own));
+            }
+            None => report.failures.push(format!(
+                "course {}: its published structure {} is not in modulestore.structures (run edlake again after the next publish, or check the course in Studio)",
+                course.course_id, course.version
+            )),
+        }
+    }
+    Ok(out)
+}
+
+fn encode_rows(encoder: &mut RowEncoder, course: &CourseRef, rows: &[BlockRow]) -> Bytes {
+    let mut out = encoder.header(COLUMNS.iter().map(|(n, _)| *n));
+    encoder.clear();
+    let version = course.version.to_hex();
+    let flag = |b: bool| Some(if b { &b"1"[..] } else { &b"0"[..] });
+    fn text(v: &Option<String>) -> Option<&[u8]> {
+        v.as_deref().map(str::as_bytes)
+    }
+    for r in rows {
+        let position = r.position.map(|p| p.to_string());
+        let depth = r.depth.map(|d| d.to_string());
+        let fields: [(ColumnKind, Option<&[u8]>); 24] = [
+            (ColumnKind::Text, Some(r.module_location.as_bytes())),
+            (ColumnKind::Text, Some(course.org.as_bytes())),
+            (ColumnKind::Text, Some(course.course.as_bytes())),
+            (
+                ColumnKind::Text,
+                Some(course.run.as_bytes()).filter(|r| !r.is_empty()),
+            ),
+            (ColumnKind::Text, text(&r.parent)),
+            (ColumnKind::Text, Some(r.block_type.as_bytes())),
+            (ColumnKind::Text, Some(r.block_id.as_bytes())),
+            (ColumnKind::Text, text(&r.display_name)),
+            (ColumnKind::Text, text(&r.course_name)),
+            (ColumnKind::Text, text(&r.chapter)),
+            (ColumnKind::Text, text(&r.sequential)),
+            (ColumnKind::Text, text(&r.vertical)),
+            (ColumnKind::Text, text(&r.library)),
+            (ColumnKind::Text, text(&r.component)),
+            (ColumnKind::Number, text(&r.weight)),
+            (ColumnKind::Number, text(&position)),
+            (ColumnKind::Number, text(&depth)),
+            (ColumnKind::Number, flag(r.graded)),
+            (ColumnKind::Text, text(&r.format)),
+            (ColumnKind::DateTime, text(&r.start)),
+            (ColumnKind::DateTime, text(&r.due)),
+            (ColumnKind::Number, flag(r.visible_to_staff_only)),
+            (ColumnKind::Number, flag(r.orphan)),
+            (ColumnKind::Text, Some(version.as_bytes())),
+        ];
+        for (kind, value) in fields {
+            encoder.push(kind, value);
+        }
+        out.extend_from_slice(encoder.finish_line());
+        encoder.clear();
+    }
+    Bytes::from(out)
+}
+
+async fn read_manifest(store: &dyn Store, key: &str) -> Manifest {
+    let parent = &key[..key.rfind('/').map(|i| i + 1).unwrap_or(0)];
+    let exists = matches!(store.list(parent).await, Ok(keys) if keys.iter().any(|k| k == key));
+    if !exists {
+        return Manifest::default();
+    }
+    match store.get(key).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(
+                key,
+                "unreadable version record ({e}); every course is extracted again"
+            );
+            Manifest::default()
+        }),
+        Err(e) => {
+            tracing::warn!(
+                key,
+                "cannot read the version record ({e:#}); every course is extracted again"
+            );
+            Manifest::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_start_with_panoramas() {
+        let panorama = [
+            "module_location",
+            "organization",
+            "course_code",
+            "course_edition",
+            "parent",
+            "block_type",
+            "block_id",
+            "display_name",
+            "course_name",
+            "chapter",
+            "sequential",
+            "vertical",
+            "library",
+            "component",
+            "weight",
+        ];
+        let names: Vec<&str> = COLUMNS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(&names[..panorama.len()], panorama);
+        assert!(fingerprint().starts_with("rows-"));
+    }
+
+    #[test]
+    fn the_view_keeps_panoramas_column_order() {
+        let config = Config {
+            lms_host: "lms.example.com".into(),
+            datalake: crate::config::DatalakeConfig {
+                url: "s3://lake".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let spec = table_spec(&config).unwrap();
+        assert_eq!(spec.raw_table, "openedx_raw_course_structures");
+        assert_eq!(spec.view, "openedx_table_course_structures");
+        let sql = crate::catalog::view::view_sql("panorama", &spec, &spec.columns);
+        let names: Vec<&str> = sql
+            .lines()
+            .filter_map(|l| l.trim_end_matches(',').rsplit_once(" AS "))
+            .map(|(_, n)| n.trim_matches('"'))
+            .collect();
+        assert_eq!(
+            &names[..3],
+            ["module_location", "course_id", "organization"]
+        );
+        assert_eq!(names.last(), Some(&"lms"));
+        assert!(
+            sql.contains(r#"TRY_CAST(NULLIF("weight", '\N') AS double) AS "weight""#),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(r#"TRY_CAST(NULLIF("due", '\N') AS timestamp(6)) AS "due""#),
+            "{sql}"
+        );
+    }
+}
