@@ -5,6 +5,9 @@
 #     `openedx` database and the `openedx` / `edlake_test` users;
 #   * moto server on 127.0.0.1:${EDLAKE_MOTO_PORT:-5000} (S3, Glue, Athena),
 #     from a Python venv at <repo>/.venv;
+#   * a MongoDB-wire-compatible test server on 127.0.0.1:${EDLAKE_MONGO_PORT:-27017}
+#     (scripts/mongo_server.py: mockupdb for the wire, mongomock as the engine;
+#     no MongoDB server can be installed here);
 #   * <repo>/.stack/env with the connection settings (`. .stack/env`).
 #
 # Idempotent: run it as often as you like; when everything is up it only
@@ -14,6 +17,7 @@
 #
 # Environment:
 #   EDLAKE_MOTO_PORT      moto port (default 5000)
+#   EDLAKE_MONGO_PORT     Mongo wire test server port (default 27017)
 #   EDLAKE_STACK_LOG_DIR  log directory (default /var/log/edlake-stack as root,
 #                         <repo>/.stack/logs otherwise)
 set -euo pipefail
@@ -26,6 +30,8 @@ MOTO_PORT="${EDLAKE_MOTO_PORT:-5000}"
 MYSQL_HOST=127.0.0.1
 MYSQL_PORT=3306
 MOTO_SPEC='moto[server]>=5.2,<6'
+MONGO_PORT="${EDLAKE_MONGO_PORT:-27017}"
+MONGO_SPECS=('mockupdb==1.8.1' 'mongomock==4.3.0' 'pymongo>=4.6,<5')
 # Debian keeps mariadbd and friends in /usr/sbin, which a non-root PATH lacks.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -47,6 +53,7 @@ as_root() { "${SUDO[@]}" "$@"; }
 mkdir -p "$STACK_DIR" "$LOG_DIR"
 MARIADB_LOG="$LOG_DIR/mariadbd.log"
 MOTO_LOG="$LOG_DIR/moto-$MOTO_PORT.log"
+MONGO_LOG="$LOG_DIR/mongo-$MONGO_PORT.log"
 
 # ------------------------------------------------------------------ packages
 APT_UPDATED=0
@@ -203,12 +210,38 @@ else
 fi
 MOTO_PID=$(cat "$STACK_DIR/moto-$MOTO_PORT.pid" 2>/dev/null || echo '?')
 
+# ------------------------------------------------------------ Mongo (wire)
+mongo_up() {
+  "$VENV/bin/python" - "$MONGO_PORT" <<'PY' >/dev/null 2>&1
+import sys, pymongo
+c = pymongo.MongoClient("127.0.0.1", int(sys.argv[1]), directConnection=True, serverSelectionTimeoutMS=1500)
+c.admin.command("ping")
+PY
+}
+if ! "$VENV/bin/python" -c 'import mockupdb, mongomock, pymongo' >/dev/null 2>&1; then
+  log "pip install ${MONGO_SPECS[*]} (into $VENV)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${MONGO_SPECS[@]}"
+fi
+if mongo_up; then
+  log "Mongo wire server already answers on 127.0.0.1:$MONGO_PORT"
+else
+  log "starting the Mongo wire server on 127.0.0.1:$MONGO_PORT (log: $MONGO_LOG)"
+  printf '\n===== %s starting mongo_server.py =====\n' "$(date -u +%FT%TZ)" >>"$MONGO_LOG"
+  setsid nohup "$VENV/bin/python" "$SCRIPT_DIR/mongo_server.py" --port "$MONGO_PORT" \
+    >>"$MONGO_LOG" 2>&1 </dev/null &
+  mongo_pid=$!
+  echo "$mongo_pid" >"$STACK_DIR/mongo-$MONGO_PORT.pid"
+  wait_for_start "Mongo wire server" mongo_up "$mongo_pid" "$MONGO_LOG" "port $MONGO_PORT busy?"
+fi
+MONGO_PID=$(cat "$STACK_DIR/mongo-$MONGO_PORT.pid" 2>/dev/null || echo '?')
+
 # ------------------------------------------------------------ env + ignores
 ENV_FILE="$STACK_DIR/env"
 cat >"$ENV_FILE.tmp" <<EOF
 export EDLAKE_TEST_MYSQL_URL=mysql://edlake_test:edlake_test@$MYSQL_HOST:$MYSQL_PORT
 export EDLAKE_DEMO_MYSQL_URL=mysql://openedx:openedx@$MYSQL_HOST:$MYSQL_PORT/openedx
 export EDLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT
+export EDLAKE_TEST_MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true
 export AWS_ACCESS_KEY_ID=test
 export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
@@ -234,7 +267,9 @@ edlake stack is up
     root    : mariadb -uroot   (as root, over the Unix socket /run/mysqld/mysqld.sock)
   moto     http://127.0.0.1:$MOTO_PORT  (S3/Glue/Athena, dashboard /moto-api/, reset: POST /moto-api/reset;
            pid $MOTO_PID, log $MOTO_LOG; credentials test/test, region us-east-1)
+  mongo    mongodb://127.0.0.1:$MONGO_PORT  (wire-compatible test server: mockupdb + mongomock, in memory;
+           pid $MONGO_PID, log $MONGO_LOG; seed: .venv/bin/python scripts/seed_mongo.py)
   env file $ENV_FILE   ->  . $ENV_FILE
   seed     python3 $REPO/scripts/seed.py   (synthetic Open edX data into openedx)
-  stop     kill $MOTO_PID (moto); mariadb-admin -uroot shutdown (MariaDB)
+  stop     kill $MOTO_PID (moto); kill $MONGO_PID (mongo); mariadb-admin -uroot shutdown (MariaDB)
 EOF

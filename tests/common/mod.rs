@@ -520,3 +520,66 @@ pub async fn glue_partitions(
     parts.sort();
     parts
 }
+
+// ---------------------------------------------------------------------------------------
+// MongoDB: the wire-compatible test server (scripts/mongo_server.py).
+
+pub fn mongo_url() -> String {
+    stack_var("EDLAKE_TEST_MONGO_URL")
+}
+
+/// A database of its own on the shared test server, for one test run.
+pub async fn fresh_mongo_db(test: &str) -> mongodb::Database {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let client = mongodb::Client::with_uri_str(mongo_url())
+        .await
+        .expect("connect to the Mongo wire test server (run scripts/stack-up.sh)");
+    client.database(&format!("edlake_t_{test}_{}", &unique[..8]))
+}
+
+/// The split course index table, as edx-platform migrates it.
+pub async fn create_course_index(db: &TestDb) {
+    db.exec(
+        "CREATE TABLE split_modulestore_django_splitmodulestorecourseindex (
+          id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+          objectid varchar(24) NOT NULL UNIQUE,
+          course_id varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL UNIQUE,
+          org varchar(255) NOT NULL,
+          draft_version varchar(24) NOT NULL,
+          published_version varchar(24) NOT NULL,
+          library_version varchar(24) NOT NULL,
+          wiki_slug varchar(255) NOT NULL,
+          base_store varchar(20) NOT NULL,
+          edited_on datetime(6) NOT NULL,
+          last_update datetime(6) NOT NULL,
+          edited_by_id int NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    )
+    .await;
+}
+
+/// Adds (or moves) a course in the MySQL course index.
+pub async fn index_course(db: &TestDb, course_id: &str, published: &str, library: &str) {
+    let objectid = &uuid::Uuid::new_v4().simple().to_string()[..24];
+    let org = course_id
+        .split_once(':')
+        .map(|(_, r)| r.split('+').next().unwrap_or_default())
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO split_modulestore_django_splitmodulestorecourseindex
+         (objectid, course_id, org, draft_version, published_version, library_version, wiki_slug,
+          base_store, edited_on, last_update, edited_by_id)
+         VALUES (?, ?, ?, ?, ?, ?, 'w', 'mongodb', NOW(6), NOW(6), 3)
+         ON DUPLICATE KEY UPDATE published_version = VALUES(published_version),
+                                 library_version = VALUES(library_version)",
+    )
+    .bind(objectid)
+    .bind(course_id)
+    .bind(org)
+    .bind(published)
+    .bind(published)
+    .bind(library)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+}
