@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: local stack up (MariaDB, moto), a synthetic Open edX database seeded, then
+# The demo: local stack up (MariaDB, moto, the Mongo wire test server), a synthetic Open edX
+# database and its course structures seeded, then
 # `edlake extract` with the shipped config/edlake.toml into ./datalake, and a look at what
 # was written. Safe to run again: it reseeds and re-extracts.
 set -euo pipefail
@@ -10,6 +11,9 @@ echo
 echo "== Seeding a synthetic Open edX database (openedx on 127.0.0.1:3306)"
 python3 scripts/seed.py --mysql-url mysql://openedx:openedx@127.0.0.1:3306/openedx \
   --studentmodule-rows "${DEMO_STUDENTMODULE_ROWS:-200000}"
+
+.venv/bin/python scripts/seed_mongo.py --world --quiet \
+  --url "$(. .stack/env && echo "$EDLAKE_TEST_MONGO_URL")"
 
 echo
 echo "== Building edlake (release)"
@@ -32,5 +36,7 @@ find datalake -mindepth 2 -maxdepth 2 -type d | sort | sed 's/^/  /'
 echo "courseware_studentmodule partitions (one per course, Hive-escaped course ids):"
 find datalake/openedx/courseware_studentmodule -name '*.csv' | sort | head -8 | sed 's/^/  /'
 echo "  … $(find datalake/openedx/courseware_studentmodule -name '*.csv' | wc -l) files in all, $(du -sh datalake | cut -f1) in the lake"
+echo "course_structures: one partition per course (an outline row per block):"
+find datalake/openedx/course_structures -name '*.csv' | sort | head -3 | sed 's/^/  /'
 echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\"):"
 head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'

@@ -216,6 +216,18 @@ async fn insert(db: &mongodb::Database, structures: Vec<Document>, definitions: 
     }
 }
 
+/// MySQL with the course index listing REALISTIC, and its published structure in Mongo.
+async fn one_course(test: &str) -> (TestDb, mongodb::Database, ObjectId) {
+    let mysql = TestDb::new(test).await;
+    create_course_index(&mysql).await;
+    let mongo = fresh_mongo_db(test).await;
+    let v = ObjectId::new();
+    let (s, defs) = realistic(v, "One course");
+    insert(&mongo, vec![s], defs).await;
+    index_course(&mysql, REALISTIC, &v.to_hex(), "").await;
+    (mysql, mongo, v)
+}
+
 fn config(mysql: &TestDb, mongo: &mongodb::Database, lake: &str, more: &str) -> String {
     lake_config(
         &mysql.url(),
@@ -584,13 +596,7 @@ async fn unreachable_mongodb_is_one_line_and_mysql_tables_still_extract() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn check_reads_the_course_index_and_a_structure() {
-    let mysql = TestDb::new("cs_check").await;
-    create_course_index(&mysql).await;
-    let mongo = fresh_mongo_db("cs_check").await;
-    let v = ObjectId::new();
-    let (s, defs) = realistic(v, "Checked");
-    insert(&mongo, vec![s], defs).await;
-    index_course(&mysql, REALISTIC, &v.to_hex(), "").await;
+    let (mysql, mongo, v) = one_course("cs_check").await;
     let lake = tempfile::tempdir().unwrap();
     let cfg = config(&mysql, &mongo, lake.path().to_str().unwrap(), "");
     let out = edlake(&cfg, &["check"], &[]);
@@ -611,13 +617,7 @@ async fn check_reads_the_course_index_and_a_structure() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn course_partitions_and_the_view_are_registered_in_glue() {
-    let mysql = TestDb::new("cs_glue").await;
-    create_course_index(&mysql).await;
-    let mongo = fresh_mongo_db("cs_glue").await;
-    let v = ObjectId::new();
-    let (s, defs) = realistic(v, "In Glue");
-    insert(&mongo, vec![s], defs).await;
-    index_course(&mysql, REALISTIC, &v.to_hex(), "").await;
+    let (mysql, mongo, _) = one_course("cs_glue").await;
     let s3 = s3_client().await;
     let bucket = fresh_bucket(&s3, "cs-glue").await;
     let glue_db = fresh_glue_database("cs_glue");
