@@ -26,7 +26,7 @@ trap 'rm -rf "$work"' EXIT
 have=$(.venv/bin/python - "$EDLAKE_TEST_MONGO_URL" "$DB" <<'PY'
 import sys, pymongo
 db = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000)[sys.argv[2]]
-print(db["modulestore.active_versions"].count_documents({}))
+print(len(list(db["modulestore.active_versions"].find({}, {"_id": 1}))))
 PY
 )
 if [ "$have" != "$COURSES" ] || [ "${BENCH_RESEED:-0}" = 1 ]; then
