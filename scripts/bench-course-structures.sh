@@ -10,11 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/stack-up.sh >/dev/null
-# shellcheck disable=SC1091
-source .stack/env
-command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 COURSES=${BENCH_COURSES:-1000}
 BLOCKS=${BENCH_BLOCKS:-400}
@@ -58,17 +55,6 @@ EDLAKE_LOG=error exec ./target/release/edlake --config "$work/edlake.toml" extra
 SH
 chmod +x "$work/full" "$work/rerun"
 
-# median wall seconds and median peak RSS (KiB) of REPEAT runs of $1
-measure() {
-  local walls=() rsss=()
-  for _ in $(seq "$REPEAT"); do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$work/$1"
-    read -r wall rss < "$work/time"
-    walls+=("$wall"); rsss+=("$rss")
-  done
-  local mid=$(( (REPEAT + 1) / 2 ))
-  echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "${mid}p")"
-}
 
 read -r full_wall full_rss < <(measure full)
 tail -n 1 "$work/out"

@@ -12,11 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/stack-up.sh >/dev/null
-# shellcheck disable=SC1091
-source .stack/env
-command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 ROWS=${BENCH_ROWS:-1000000}
 REPEAT=${BENCH_REPEAT:-3}
@@ -82,17 +79,6 @@ b.objects.all().delete()
 PY
 }
 
-# median wall seconds and median peak RSS (KiB) of REPEAT runs of contender $1
-measure() {
-  local walls=() rsss=()
-  for _ in $(seq "$REPEAT"); do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$work/$1"
-    read -r wall rss < "$work/time"
-    walls+=("$wall"); rsss+=("$rss")
-  done
-  local mid=$(( (REPEAT + 1) / 2 ))
-  echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "${mid}p")"
-}
 
 report() { # label wall rss raw_wall
   awk -v l="$1" -v w="$2" -v r="$3" -v base="$4" \

@@ -139,65 +139,63 @@ fn realistic(version: ObjectId, course_name: &str) -> (Document, Vec<Document>) 
 
 /// A course of 10,111 blocks: 10 chapters × 10 sequentials × 10 verticals × 9 html.
 fn big(version: ObjectId) -> Document {
-    let mut blocks = Vec::with_capacity(10_000);
+    let mut blocks = Vec::with_capacity(10_111);
+    // Adds a block with these children and returns its id.
+    let mut add = |t: &str, id: String, name: String, children: &[(&str, String)]| {
+        let list: Vec<(&str, &str)> = children.iter().map(|(ct, ci)| (*ct, ci.as_str())).collect();
+        blocks.push(block(
+            t,
+            &id,
+            ObjectId::new(),
+            doc! { "display_name": name, "children": kids(&list) },
+        ));
+        id
+    };
     let mut chapters = Vec::new();
     for c in 0..10 {
         let mut seqs = Vec::new();
         for s in 0..10 {
             let mut verts = Vec::new();
             for v in 0..10 {
-                let mut leaves = Vec::new();
-                for h in 0..9 {
-                    let id = format!("h{c}_{s}_{v}_{h}");
-                    blocks.push(block(
-                        "html",
-                        &id,
-                        ObjectId::new(),
-                        doc! { "display_name": format!("Text {h}") },
-                    ));
-                    leaves.push(("html".to_string(), id));
-                }
-                let id = format!("v{c}_{s}_{v}");
-                let children: Vec<(&str, &str)> = leaves
-                    .iter()
-                    .map(|(t, i)| (t.as_str(), i.as_str()))
+                let leaves: Vec<(&str, String)> = (0..9)
+                    .map(|h| {
+                        (
+                            "html",
+                            add(
+                                "html",
+                                format!("h{c}_{s}_{v}_{h}"),
+                                format!("Text {h}"),
+                                &[],
+                            ),
+                        )
+                    })
                     .collect();
-                blocks.push(block(
+                verts.push((
                     "vertical",
-                    &id,
-                    ObjectId::new(),
-                    doc! { "display_name": format!("Unit {v}"), "children": kids(&children) },
+                    add(
+                        "vertical",
+                        format!("v{c}_{s}_{v}"),
+                        format!("Unit {v}"),
+                        &leaves,
+                    ),
                 ));
-                verts.push(id);
             }
-            let id = format!("s{c}_{s}");
-            let children: Vec<(&str, &str)> =
-                verts.iter().map(|i| ("vertical", i.as_str())).collect();
-            blocks.push(block(
+            seqs.push((
                 "sequential",
-                &id,
-                ObjectId::new(),
-                doc! { "display_name": format!("Seq {s}"), "children": kids(&children) },
+                add(
+                    "sequential",
+                    format!("s{c}_{s}"),
+                    format!("Seq {s}"),
+                    &verts,
+                ),
             ));
-            seqs.push(id);
         }
-        let id = format!("c{c}");
-        let children: Vec<(&str, &str)> = seqs.iter().map(|i| ("sequential", i.as_str())).collect();
-        blocks.push(block(
+        chapters.push((
             "chapter",
-            &id,
-            ObjectId::new(),
-            doc! { "display_name": format!("Chapter {c}"), "children": kids(&children) },
+            add("chapter", format!("c{c}"), format!("Chapter {c}"), &seqs),
         ));
-        chapters.push(id);
     }
-    let children: Vec<(&str, &str)> = chapters.iter().map(|i| ("chapter", i.as_str())).collect();
-    blocks.push(block(
-        "course",
-        "course",
-        ObjectId::new(),
-        doc! { "display_name": "Big course", "children": kids(&children) },
-    ));
+    add("course", "course".into(), "Big course".into(), &chapters);
     doc! { "_id": version, "root": ["course", "course"], "blocks": blocks }
 }
 
