@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -40,6 +41,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "extract",
     "catalog",
     "course_structures",
+    "tracking_logs",
     "tables",
 ];
 
@@ -56,7 +58,76 @@ pub struct Config {
     pub extract: ExtractConfig,
     pub catalog: CatalogConfig,
     pub course_structures: CourseStructuresConfig,
+    pub tracking_logs: TrackingLogsConfig,
     pub tables: Vec<TableConfig>,
+}
+
+/// `edlake logs ship`: rotation of the live tracking log and shipping of rotated files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackingLogsConfig {
+    /// The live file the LMS appends to (`/openedx/data/logs/tracking.log` in Tutor's
+    /// containers); unset: no tracking logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// Files rotated by others (logrotate, plain or .gz); default `<path>-*`, which also
+    /// matches the files edlake rotates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_glob: Option<String>,
+    /// Rotate the live file once it holds this much (`134217728`, `"128MiB"`, `"1GB"`).
+    #[serde(deserialize_with = "byte_size")]
+    pub rotate_bytes: u64,
+    /// … or once its first event is this old (`"1h"`, `"15m"`; `"0s"` rotates at every run).
+    pub rotate_age: String,
+    /// Wait after renaming the live file before reading it, so writers that still hold it
+    /// open finish their line and reopen; rotated files written to more recently than this
+    /// are left for the next pass.
+    pub grace: String,
+    /// How long a shipped local file is kept before edlake deletes it (`"0s"`: at once).
+    pub keep: String,
+    /// Destination root (local directory, `file://` or `s3://bucket[/root]`); default
+    /// `datalake.url`. Objects go under `<prefix>/tracking_logs/` there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where the record of shipped files and the lock live; default `.edlake/` next to
+    /// `path`. Must persist as long as the log directory does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
+    /// Glue raw table name; default `<table_prefix>_raw_tracking_logs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_table: Option<String>,
+    /// Athena view name; default `<table_prefix>_table_tracking_logs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+}
+
+impl Default for TrackingLogsConfig {
+    fn default() -> Self {
+        TrackingLogsConfig {
+            path: None,
+            rotated_glob: None,
+            rotate_bytes: 128 * 1024 * 1024,
+            rotate_age: "1h".into(),
+            grace: "5s".into(),
+            keep: "1d".into(),
+            url: None,
+            state_dir: None,
+            raw_table: None,
+            view: None,
+        }
+    }
+}
+
+/// The tracking-log settings with durations parsed and defaults resolved.
+#[derive(Debug, Clone)]
+pub struct TrackingLogsSettings {
+    pub path: PathBuf,
+    pub rotated_glob: String,
+    pub rotate_bytes: u64,
+    pub rotate_age: Duration,
+    pub grace: Duration,
+    pub keep: Duration,
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -371,17 +442,17 @@ impl Config {
         if self.lms_host.trim().is_empty() {
             bail!("invalid configuration: lms_host is empty (set it to the LMS host name, e.g. lms.example.com)");
         }
-        if self.mysql.url.is_empty() {
-            bail!("invalid configuration: mysql.url is empty (mysql://user@host:3306/database)");
-        }
-        let url = url::Url::parse(&self.mysql.url).map_err(|_| {
-            anyhow::anyhow!("invalid configuration: mysql.url is not a URL (expected mysql://user:password@host:port/database)")
-        })?;
-        if url.scheme() != "mysql" && url.scheme() != "mariadb" {
-            bail!("invalid configuration: mysql.url must start with mysql://");
-        }
-        if url.path().trim_matches('/').is_empty() {
-            bail!("invalid configuration: mysql.url names no database (mysql://user@host:3306/openedx)");
+        // A tracking-log sidecar needs no database; commands that do say so when it is unset.
+        if !self.mysql.url.is_empty() {
+            let url = url::Url::parse(&self.mysql.url).map_err(|_| {
+                anyhow::anyhow!("invalid configuration: mysql.url is not a URL (expected mysql://user:password@host:port/database)")
+            })?;
+            if url.scheme() != "mysql" && url.scheme() != "mariadb" {
+                bail!("invalid configuration: mysql.url must start with mysql://");
+            }
+            if url.path().trim_matches('/').is_empty() {
+                bail!("invalid configuration: mysql.url names no database (mysql://user@host:3306/openedx)");
+            }
         }
         if self.mysql.max_connections == 0 {
             bail!("invalid configuration: mysql.max_connections must be at least 1");
@@ -404,6 +475,7 @@ impl Config {
         }
         self.validate_catalog()?;
         self.validate_mongodb()?;
+        self.validate_tracking_logs()?;
         let mut seen = std::collections::HashSet::new();
         for t in &self.tables {
             validate_identifier(&t.name)
@@ -412,6 +484,9 @@ impl Config {
                 .eq_ignore_ascii_case(crate::extract::course_structures::TABLE)
             {
                 bail!("invalid configuration: {} is extracted from MongoDB (set mongodb.url), not listed in tables", t.name);
+            }
+            if t.name.eq_ignore_ascii_case(crate::logs::TABLE) {
+                bail!("invalid configuration: {} is shipped from the log files (set tracking_logs.path), not listed in tables", t.name);
             }
             if !seen.insert(t.name.as_str()) {
                 bail!(
@@ -454,6 +529,90 @@ impl Config {
             bail!("invalid configuration: mongodb.connect_timeout_secs and course_structures.batch_size must be at least 1");
         }
         Ok(())
+    }
+
+    fn validate_tracking_logs(&self) -> Result<()> {
+        let t = &self.tracking_logs;
+        for (key, value) in [
+            ("tracking_logs.rotate_age", &t.rotate_age),
+            ("tracking_logs.grace", &t.grace),
+            ("tracking_logs.keep", &t.keep),
+        ] {
+            parse_duration(value).map_err(|e| {
+                anyhow::anyhow!("invalid configuration: {key} {value:?}: {e} (e.g. \"90s\", \"15m\", \"1h\", \"7d\")")
+            })?;
+        }
+        if let Some(url) = &t.url {
+            location_of("tracking_logs.url", url)?;
+        }
+        if let Some(path) = &t.path {
+            if path.as_os_str().is_empty() || path.file_name().is_none() {
+                bail!("invalid configuration: tracking_logs.path {:?} names no file", path);
+            }
+            if let Some(glob) = &t.rotated_glob {
+                glob::Pattern::new(glob).map_err(|e| {
+                    anyhow::anyhow!("invalid configuration: tracking_logs.rotated_glob {glob:?}: {e}")
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether tracking logs are shipped (`tracking_logs.path` is set).
+    pub fn tracking_logs_enabled(&self) -> bool {
+        self.tracking_logs
+            .path
+            .as_ref()
+            .is_some_and(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The tracking-log settings, or an error naming the missing key.
+    pub fn tracking_logs_settings(&self) -> Result<TrackingLogsSettings> {
+        let t = &self.tracking_logs;
+        let Some(path) = t.path.clone().filter(|p| !p.as_os_str().is_empty()) else {
+            bail!("tracking_logs.path is not set (the live tracking log, e.g. /openedx/data/logs/tracking.log)");
+        };
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        Ok(TrackingLogsSettings {
+            rotated_glob: t
+                .rotated_glob
+                .clone()
+                .unwrap_or_else(|| format!("{}-*", glob::Pattern::escape(&path.to_string_lossy()))),
+            rotate_bytes: t.rotate_bytes,
+            rotate_age: parse_duration(&t.rotate_age).map_err(|e| anyhow::anyhow!("tracking_logs.rotate_age: {e}"))?,
+            grace: parse_duration(&t.grace).map_err(|e| anyhow::anyhow!("tracking_logs.grace: {e}"))?,
+            keep: parse_duration(&t.keep).map_err(|e| anyhow::anyhow!("tracking_logs.keep: {e}"))?,
+            state_dir: t.state_dir.clone().unwrap_or_else(|| dir.join(".edlake")),
+            path,
+        })
+    }
+
+    /// Where tracking-log objects go: `tracking_logs.url`, else the lake.
+    pub fn tracking_logs_location(&self) -> Result<LakeLocation> {
+        match &self.tracking_logs.url {
+            Some(url) if !url.trim().is_empty() => location_of("tracking_logs.url", url),
+            _ => self.lake_location(),
+        }
+    }
+
+    /// The tracking logs as a lake table (for names and the catalog).
+    pub fn tracking_logs_table(&self) -> TableConfig {
+        TableConfig {
+            name: crate::logs::TABLE.into(),
+            columns: None,
+            exclude_columns: Vec::new(),
+            partition_by: vec!["year".into(), "month".into(), "day".into()],
+            raw_table: self.tracking_logs.raw_table.clone(),
+            view: self.tracking_logs.view.clone(),
+        }
     }
 
     /// Whether course structures are extracted (a MongoDB URL is configured).
@@ -503,9 +662,12 @@ impl Config {
             }
         }
         let structures = &self.course_structures;
+        let logs = &self.tracking_logs;
         for (key, name) in [
             ("course_structures.raw_table", &structures.raw_table),
             ("course_structures.view", &structures.view),
+            ("tracking_logs.raw_table", &logs.raw_table),
+            ("tracking_logs.view", &logs.view),
         ] {
             if let Some(n) = name {
                 if !glue_name_ok(n) {
@@ -578,27 +740,7 @@ impl Config {
     }
 
     pub fn lake_location(&self) -> Result<LakeLocation> {
-        let raw = self.datalake.url.trim();
-        if raw.is_empty() {
-            bail!("invalid configuration: datalake.url is empty");
-        }
-        if let Some(rest) = raw.strip_prefix("s3://") {
-            let (bucket, root) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                bail!("invalid configuration: datalake.url {raw:?} names no bucket");
-            }
-            return Ok(LakeLocation::S3 {
-                bucket: bucket.to_string(),
-                root: root.trim_matches('/').to_string(),
-            });
-        }
-        if let Some(path) = raw.strip_prefix("file://") {
-            return Ok(LakeLocation::Local(PathBuf::from(path)));
-        }
-        if raw.contains("://") {
-            bail!("invalid configuration: datalake.url {raw:?}: only local paths, file:// and s3:// are supported");
-        }
-        Ok(LakeLocation::Local(PathBuf::from(raw)))
+        location_of("datalake.url", &self.datalake.url)
     }
 
     /// Connection options with the password resolved from its highest-priority source.
@@ -670,6 +812,102 @@ impl Config {
     pub fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
     }
+}
+
+/// A local path, `file://` URL or `s3://bucket[/root]`, as `key` gives it.
+fn location_of(key: &str, url: &str) -> Result<LakeLocation> {
+    let raw = url.trim();
+    if raw.is_empty() {
+        bail!("invalid configuration: {key} is empty");
+    }
+    if let Some(rest) = raw.strip_prefix("s3://") {
+        let (bucket, root) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("invalid configuration: {key} {raw:?} names no bucket");
+        }
+        return Ok(LakeLocation::S3 {
+            bucket: bucket.to_string(),
+            root: root.trim_matches('/').to_string(),
+        });
+    }
+    if let Some(path) = raw.strip_prefix("file://") {
+        return Ok(LakeLocation::Local(PathBuf::from(path)));
+    }
+    if raw.contains("://") {
+        bail!("invalid configuration: {key} {raw:?}: only local paths, file:// and s3:// are supported");
+    }
+    Ok(LakeLocation::Local(PathBuf::from(raw)))
+}
+
+/// `"90s"`, `"15m"`, `"1h30m"`, `"7d"`, `"250ms"`; a bare `"0"` is zero.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("expected a number at {rest:?}"));
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| "number too large".to_string())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86400),
+            "" => return Err(format!("{number} has no unit (ms, s, m, h, d)")),
+            other => return Err(format!("unknown unit {other:?} (ms, s, m, h, d)")),
+        };
+        total += unit
+            .checked_mul(u32::try_from(number).map_err(|_| "number too large".to_string())?)
+            .ok_or("duration too large")?;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+/// A byte count: an integer, or a string with a unit (`"64MiB"`, `"1GB"`, `"512KiB"`).
+fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Number(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Number(n) => Ok(n),
+        Size::Text(t) => parse_byte_size(&t).map_err(serde::de::Error::custom),
+    }
+}
+
+pub fn parse_byte_size(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let number: u64 = text[..split]
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like \"64MiB\""))?;
+    let factor: u64 = match text[split..].trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1000,
+        "KiB" => 1 << 10,
+        "MB" => 1000 * 1000,
+        "MiB" => 1 << 20,
+        "GB" => 1000 * 1000 * 1000,
+        "GiB" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// A MongoDB URI with its password replaced (the `url` crate cannot parse a host list).

@@ -1,6 +1,7 @@
 //! edlake: extracts Open edX data into a Hive-partitioned CSV lake (local directory or S3).
 //!
-//! Data flows `source` → `encode` → `store`, driven by the jobs in `extract` and `check`;
+//! Data flows `source` → `encode` → `store`, driven by the jobs in `extract`, `logs`, `sync`
+//! and `check`;
 //! `config` and the CLI sit at the edge.
 
 pub mod catalog;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod encode;
 pub mod extract;
 pub mod lake;
+pub mod logs;
 pub mod source;
 pub mod store;
 pub mod sync;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use edlake::config::Config;
-use edlake::{check, extract, sync};
+use edlake::{check, extract, logs, sync};
 
 #[derive(Parser)]
 #[command(name = "edlake", version, about = "Open edX datalake extractor")]
@@ -38,11 +38,23 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Tracking logs: rotate the live file and ship rotated files to the lake.
+    Logs {
+        #[command(subcommand)]
+        command: LogsCommand,
+    },
     /// Test every configured endpoint for real (MySQL, the lake, Glue, Athena) and print
     /// the results.
     Check,
     /// Print the effective configuration as TOML, secrets redacted.
     Config,
+}
+
+#[derive(Subcommand)]
+enum LogsCommand {
+    /// One pass: rotate the live log when due, wait `grace`, ship every settled rotated
+    /// file not shipped yet (each line exactly once), delete shipped files after `keep`.
+    Ship,
 }
 
 #[derive(Subcommand)]
@@ -91,7 +103,35 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+            Command::Logs {
+                command: LogsCommand::Ship,
+            } => {
+                let settings = match config.tracking_logs_settings() {
+                    Ok(s) => s,
+                    Err(e) => return fail(&e, 2),
+                };
+                match logs::ship(&config).await {
+                    Ok(report) => {
+                        print!("{}", logs::render(&report, &settings));
+                        for w in &report.warnings {
+                            eprintln!("warning: {w}");
+                        }
+                        for f in &report.failures {
+                            eprintln!("error: {f}");
+                        }
+                        if report.is_complete() {
+                            ExitCode::SUCCESS
+                        } else {
+                            ExitCode::from(1)
+                        }
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
             Command::Extract { tables, full } => {
+                if tables.iter().any(|t| t == logs::TABLE) {
+                    return fail(&anyhow::anyhow!("tracking_logs is shipped by `edlake logs ship`, not extracted"), 2);
+                }
                 // A table name the config does not know is a usage error, like a bad config.
                 let selected = match extract::select_tables(&config, &tables) {
                     Ok(s) => s,

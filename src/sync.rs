@@ -11,6 +11,7 @@ use crate::catalog::{self, Catalog, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::extract::{course_structures, Selection};
 use crate::lake::Layout;
+use crate::logs;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
 
@@ -27,7 +28,11 @@ pub async fn run(
 ) -> Result<(Vec<String>, Vec<SyncOutcome>)> {
     anyhow::ensure!(config.catalog_enabled(), "the catalog is disabled");
     let tables = &selection.tables;
-    let source = Arc::new(MysqlSource::connect(config).await?);
+    let source = if tables.is_empty() {
+        None
+    } else {
+        Some(Arc::new(MysqlSource::connect(config).await?))
+    };
     let store = store::open(config).await?;
     let catalog = Arc::new(Catalog::open(config).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
@@ -35,8 +40,9 @@ pub async fn run(
         .map(|table| {
             let (source, store, catalog) = (source.clone(), store.clone(), catalog.clone());
             async move {
+                let source = source.as_ref().expect("connected when there are tables");
                 let result =
-                    sync_table(config, &source, store.as_ref(), &catalog, table, dry_run).await;
+                    sync_table(config, source, store.as_ref(), &catalog, table, dry_run).await;
                 if let Err(e) = &result {
                     tracing::error!(table = %table.name, "{e:#}");
                 }
@@ -50,7 +56,9 @@ pub async fn run(
         .buffer_unordered(4)
         .collect::<Vec<_>>()
         .await;
-    source.close().await;
+    if let Some(source) = &source {
+        source.close().await;
+    }
     let mut outcomes = outcomes;
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
@@ -73,6 +81,20 @@ pub async fn run(
         }
         outcomes.push(SyncOutcome {
             table: table.name,
+            result,
+        });
+    }
+    if selection.tracking_logs {
+        let result = async {
+            let logs_store = store::open_location(config, config.tracking_logs_location()?).await?;
+            logs::table::sync_with(config, logs_store.as_ref(), &catalog, dry_run).await
+        }
+        .await;
+        if let Err(e) = &result {
+            tracing::error!(table = logs::TABLE, "{e:#}");
+        }
+        outcomes.push(SyncOutcome {
+            table: logs::TABLE.into(),
             result,
         });
     }

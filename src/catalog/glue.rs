@@ -81,7 +81,7 @@ fn glue_column(c: &CatalogColumn) -> Result<Column> {
     };
     Ok(Column::builder()
         .name(&c.name)
-        .r#type("string")
+        .r#type(&c.glue_type)
         .comment(comment)
         .build()?)
 }
@@ -133,7 +133,7 @@ fn partition_input(def: &TableDefinition, p: &PartitionSpec) -> Result<Partition
 fn catalog_columns(columns: &[Column]) -> Vec<CatalogColumn> {
     columns
         .iter()
-        .map(|c| CatalogColumn::new(c.name(), c.comment().unwrap_or_default()))
+        .map(|c| CatalogColumn::typed(c.name(), c.r#type().unwrap_or("string"), c.comment().unwrap_or_default()))
         .collect()
 }
 

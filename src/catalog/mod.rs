@@ -25,6 +25,8 @@ pub mod glue;
 pub mod view;
 
 pub const OPENCSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
+/// Hive's JSON SerDe, which AWS advises over OpenX's (athena-glue.md §8).
+pub const JSON_SERDE: &str = "org.apache.hive.hcatalog.data.JsonSerDe";
 pub const VIRTUAL_VIEW: &str = "VIRTUAL_VIEW";
 /// Raw-table parameter holding the SHA-256 of the view statement last applied, so an
 /// unchanged view costs no Athena query.
@@ -41,17 +43,35 @@ pub const PARTITION_PAGE_SIZE: i32 = 1000;
 pub struct CatalogColumn {
     pub name: String,
     pub mysql_type: String,
+    /// The Hive type Glue declares: `string` for every CSV column; JSON tables also use
+    /// `struct<…>` for nested objects.
+    pub glue_type: String,
 }
 
 impl CatalogColumn {
     pub fn new(name: &str, mysql_type: &str) -> CatalogColumn {
+        CatalogColumn::typed(name, "string", mysql_type)
+    }
+
+    /// A column whose Glue type is not `string`; `comment` is what Glue keeps as its comment.
+    pub fn typed(name: &str, glue_type: &str, comment: &str) -> CatalogColumn {
         CatalogColumn {
             // Glue and Athena fold names to lower case; comparing folded names keeps reruns
             // from seeing a difference that is not there.
             name: name.to_ascii_lowercase(),
-            mysql_type: mysql_type.to_ascii_lowercase(),
+            mysql_type: comment.to_ascii_lowercase(),
+            glue_type: glue_type.to_ascii_lowercase(),
         }
     }
+}
+
+/// How a table's files are written, and so which SerDe reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// docs/csv-dialect.md, read with OpenCSVSerde.
+    Csv,
+    /// Gzip JSON lines (the tracking logs), read with Hive's JsonSerDe.
+    GzipJsonLines,
 }
 
 /// What the catalog entries of one lake table are made from.
@@ -69,6 +89,9 @@ pub struct TableSpec {
     /// The view's column order when it is not data columns, partition columns, `lms`
     /// (columns it does not name follow in that default order).
     pub view_order: Option<Vec<String>>,
+    pub format: TableFormat,
+    /// The view's select list when it is not the typed decoding of the columns.
+    pub view_select: Option<Vec<String>>,
 }
 
 /// The parts of a Glue table edlake owns.
@@ -92,23 +115,40 @@ impl TableDefinition {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
+        let (serde_library, serde_parameters, parameters) = match spec.format {
+            TableFormat::Csv => (
+                OPENCSV_SERDE,
+                // The dialect of docs/csv-dialect.md.
+                map(&[
+                    ("separatorChar", ","),
+                    ("quoteChar", "\""),
+                    ("escapeChar", "\\"),
+                ]),
+                map(&[
+                    ("EXTERNAL", "TRUE"),
+                    ("classification", "csv"),
+                    ("skip.header.line.count", "1"),
+                ]),
+            ),
+            // Gzip is detected from the `.gz` suffix; the parameters are informational.
+            TableFormat::GzipJsonLines => (
+                JSON_SERDE,
+                BTreeMap::new(),
+                map(&[
+                    ("EXTERNAL", "TRUE"),
+                    ("classification", "json"),
+                    ("compressionType", "gzip"),
+                ]),
+            ),
+        };
         TableDefinition {
             table_type: "EXTERNAL_TABLE".into(),
             columns,
             partition_keys: spec.partition_keys.iter().map(|k| k.name.clone()).collect(),
             location: spec.location.clone(),
-            serde_library: OPENCSV_SERDE.into(),
-            // The dialect of docs/csv-dialect.md.
-            serde_parameters: map(&[
-                ("separatorChar", ","),
-                ("quoteChar", "\""),
-                ("escapeChar", "\\"),
-            ]),
-            parameters: map(&[
-                ("EXTERNAL", "TRUE"),
-                ("classification", "csv"),
-                ("skip.header.line.count", "1"),
-            ]),
+            serde_library: serde_library.into(),
+            serde_parameters,
+            parameters,
         }
     }
 
@@ -611,7 +651,10 @@ impl Catalog {
             .await?;
 
         // The view, only when its statement changed or it is gone.
-        let sql = view::view_sql(db, spec, &columns);
+        let sql = match &spec.view_select {
+            Some(select) => view::select_view_sql(db, spec, select),
+            None => view::view_sql(db, spec, &columns),
+        };
         let hash = format!("{:x}", Sha256::digest(sql.as_bytes()));
         report.glue_calls += 1;
         let view = self.glue.get_table(db, &spec.view).await?;
@@ -787,12 +830,19 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
         columns: source_columns(&plan.data_columns),
         partition_keys,
         view_order: None,
+        format: TableFormat::Csv,
+        view_select: None,
     })
 }
 
 /// `s3://bucket/<root>/<key>` for a key of the lake.
 pub fn lake_url(config: &Config, key: &str) -> Result<String> {
-    match config.lake_location()? {
+    location_url(config.lake_location()?, key)
+}
+
+/// `s3://bucket/<root>/<key>` for a key of the store at `location`.
+pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
+    match location {
         LakeLocation::S3 { bucket, root } => Ok(format!("s3://{bucket}/{}", join_key(&root, key))),
         LakeLocation::Local(path) => Err(anyhow!(
             "the catalog needs an s3:// lake; datalake.url is the local directory {} (set catalog.enabled = false)",
@@ -819,6 +869,17 @@ pub fn partitions_from_keys(
     table: &TableConfig,
     keys: &[String],
 ) -> Result<Vec<PartitionSpec>> {
+    partitions_from_files(config, table, keys, ".csv", config.lake_location()?)
+}
+
+/// [`partitions_from_keys`] for files ending in `suffix` in the store at `location`.
+pub fn partitions_from_files(
+    config: &Config,
+    table: &TableConfig,
+    keys: &[String],
+    suffix: &str,
+    location: LakeLocation,
+) -> Result<Vec<PartitionSpec>> {
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let lms_dir = layout.lms_dir(&table.name);
     let columns: Vec<String> = table
@@ -828,7 +889,7 @@ pub fn partitions_from_keys(
         .collect();
     let mut found = BTreeMap::new();
     for key in keys {
-        if !key.ends_with(".csv") {
+        if !key.ends_with(suffix) {
             continue;
         }
         let Some(rest) = key.strip_prefix(&lms_dir) else {
@@ -859,7 +920,7 @@ pub fn partitions_from_keys(
                 let dir = format!("{lms_dir}{}", &rest[..dir_len]);
                 found.insert(
                     partition_values(&config.lms_host, &values),
-                    lake_url(config, &dir)?,
+                    location_url(location.clone(), &dir)?,
                 );
             }
             None => tracing::warn!(

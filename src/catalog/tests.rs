@@ -343,6 +343,8 @@ fn spec(columns: &[(&str, &str)]) -> TableSpec {
             CatalogColumn::new("course_id", "varchar(255)"),
         ],
         view_order: None,
+        format: TableFormat::Csv,
+        view_select: None,
     }
 }
 

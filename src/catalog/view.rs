@@ -177,6 +177,18 @@ pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> 
     )
 }
 
+/// `CREATE OR REPLACE VIEW` with a given select list over the raw table.
+pub fn select_view_sql(database: &str, spec: &TableSpec, select: &[String]) -> String {
+    format!(
+        "CREATE OR REPLACE VIEW {}.{} AS\nSELECT\n  {}\nFROM {}.{}",
+        quote_ident(database),
+        quote_ident(&spec.view),
+        select.join(",\n  "),
+        quote_ident(database),
+        quote_ident(&spec.raw_table)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +310,8 @@ mod parse_tests {
                 CatalogColumn::new("course_id", "varchar(255)"),
             ],
             view_order: None,
+            format: crate::catalog::TableFormat::Csv,
+            view_select: None,
         }
     }
 

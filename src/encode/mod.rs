@@ -1,1 +1,2 @@
 pub mod csv;
+pub mod gzip_lines;

@@ -106,6 +106,8 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
             CatalogColumn::new("course_id", "varchar(255)"),
         ],
         view_order: Some(view_order),
+        format: catalog::TableFormat::Csv,
+        view_select: None,
     })
 }
 

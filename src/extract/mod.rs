@@ -56,26 +56,38 @@ pub struct TableOutcome {
 pub struct Selection<'a> {
     pub tables: Vec<&'a TableConfig>,
     pub course_structures: bool,
+    /// Only `catalog sync` acts on it: `edlake logs ship` ships the logs.
+    pub tracking_logs: bool,
 }
 
 /// Everything configured, or the named tables (each must be configured;
 /// `course_structures` needs `mongodb.url`).
 pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selection<'a>> {
     let structures = config.course_structures_enabled();
-    if config.tables.is_empty() && !structures {
-        bail!("no tables configured (add [[tables]] entries to the config file, or mongodb.url for course_structures)");
+    let logs = config.tracking_logs_enabled();
+    if config.tables.is_empty() && !structures && !logs {
+        bail!("no tables configured (add [[tables]] entries to the config file, mongodb.url for course_structures, or tracking_logs.path)");
     }
     if names.is_empty() {
         return Ok(Selection {
             tables: config.tables.iter().collect(),
             course_structures: structures,
+            tracking_logs: logs,
         });
     }
     let mut selection = Selection {
         tables: Vec::new(),
         course_structures: false,
+        tracking_logs: false,
     };
     for name in names {
+        if name == crate::logs::TABLE {
+            if !logs {
+                bail!("table tracking_logs comes from the log files: set tracking_logs.path");
+            }
+            selection.tracking_logs = true;
+            continue;
+        }
         if name == course_structures::TABLE {
             if !structures {
                 bail!("table course_structures comes from MongoDB: set mongodb.url to extract it");
@@ -91,6 +103,9 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selecti
                 let mut known: Vec<&str> = config.tables.iter().map(|t| t.name.as_str()).collect();
                 if structures {
                     known.push(course_structures::TABLE);
+                }
+                if logs {
+                    known.push(crate::logs::TABLE);
                 }
                 anyhow!(
                     "unknown table {name}: not in the configured tables ({})",

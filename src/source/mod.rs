@@ -2,3 +2,4 @@
 
 pub mod course_structures;
 pub mod mysql;
+pub mod tracking_logs;

@@ -109,6 +109,9 @@ pub fn quote_identifier(name: &str) -> Result<String> {
 
 impl MysqlSource {
     pub async fn connect(config: &Config) -> Result<MysqlSource> {
+        if config.mysql.url.is_empty() {
+            bail!("invalid configuration: mysql.url is empty (mysql://user@host:3306/database)");
+        }
         let endpoint = config.mysql_endpoint();
         let database = config.mysql_database();
         validate_identifier(&database)

@@ -46,7 +46,12 @@ pub trait Store: Send + Sync {
 
 /// Opens the store `datalake.url` points at.
 pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
-    Ok(match config.lake_location()? {
+    open_location(config, config.lake_location()?).await
+}
+
+/// Opens the store at `location`, with `datalake`'s S3 settings (endpoint, region, …).
+pub async fn open_location(config: &Config, location: LakeLocation) -> Result<Arc<dyn Store>> {
+    Ok(match location {
         LakeLocation::Local(path) => Arc::new(local::LocalStore::new(&path)?),
         LakeLocation::S3 { bucket, root } => {
             Arc::new(s3::S3Store::new(&config.datalake, &bucket, &root).await?)

@@ -1,0 +1,451 @@
+//! `edlake logs ship`: rotate the live tracking log when due, then ship every rotated file
+//! not shipped yet, each line to exactly one object.
+//!
+//! Exactly once (docs/tracking-logs.md):
+//! - a rotated file is read only when settled (untouched for `grace`), whole;
+//! - its objects have names made from its content (fingerprint, day, first event), so
+//!   shipping it again after a crash overwrites the same objects with the same bytes;
+//! - its record is written to the state directory only after every object is confirmed,
+//!   and the local file is deleted only after that, `keep` later.
+
+pub mod ledger;
+pub mod table;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::catalog::SyncReport;
+use crate::config::{Config, TrackingLogsSettings};
+use crate::encode::gzip_lines::{DayFile, DaySplitter, GzLines};
+use crate::lake::Layout;
+use crate::source::tracking_logs::line::{self, Rejection};
+use crate::source::tracking_logs::{self as files, Piece, RotatedFile, Rotation};
+use crate::store::{self, Payload, Store};
+use ledger::{Ledger, Record};
+
+pub const TABLE: &str = "tracking_logs";
+
+/// Partition columns after `lms`.
+pub const PARTITION_COLUMNS: [&str; 3] = ["year", "month", "day"];
+
+/// Records of files no longer on disk are dropped this long after shipping.
+const RECORD_RETENTION: Duration = Duration::from_secs(30 * 86400);
+
+#[derive(Debug, Default)]
+pub struct ShipReport {
+    pub rotation: Option<Rotation>,
+    pub shipped: Vec<ShippedFile>,
+    pub already_shipped: usize,
+    pub empty: usize,
+    /// Files written to or renamed less than `grace` ago: the next pass takes them.
+    pub waiting: Vec<PathBuf>,
+    pub deleted: Vec<PathBuf>,
+    pub failures: Vec<String>,
+    pub warnings: Vec<String>,
+    pub catalog: Option<std::result::Result<SyncReport, String>>,
+    pub seconds: f64,
+}
+
+#[derive(Debug)]
+pub struct ShippedFile {
+    pub path: PathBuf,
+    pub events: u64,
+    pub rejected: BTreeMap<Rejection, u64>,
+    pub objects: Vec<String>,
+    pub days: Vec<String>,
+    pub content_bytes: u64,
+}
+
+impl ShipReport {
+    pub fn is_complete(&self) -> bool {
+        self.failures.is_empty() && !matches!(self.catalog, Some(Err(_)))
+    }
+}
+
+/// Runs one pass. Errors that stop the pass (no lock, store unusable) are `Err`; a file
+/// that cannot be shipped is a failure in the report and the others go on.
+pub async fn ship(config: &Config) -> Result<ShipReport> {
+    let started = Instant::now();
+    let settings = config.tracking_logs_settings()?;
+    let _lock = lock(&settings.state_dir)?;
+    let ledger = Ledger::open(&settings.state_dir)?;
+    let store = store::open_location(config, config.tracking_logs_location()?).await?;
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let mut report = ShipReport::default();
+
+    let rotation = {
+        let s = settings.clone();
+        tokio::task::spawn_blocking(move || {
+            files::rotate_if_due(&s.path, s.rotate_bytes, s.rotate_age, SystemTime::now())
+        })
+        .await??
+    };
+    if let Rotation::Rotated(path) = &rotation {
+        tracing::info!(file = %path.display(), "rotated the live log; waiting {:?} for writers to reopen", settings.grace);
+        tokio::time::sleep(settings.grace).await;
+    }
+    report.rotation = Some(rotation);
+
+    let (candidates, skipped) =
+        files::discover(&settings.path, &settings.rotated_glob, &settings.state_dir)?;
+    report
+        .warnings
+        .extend(skipped.into_iter().map(|s| format!("skipped {s}")));
+    let spool = store.spool_dir()?;
+    let mut present = HashSet::new();
+    for file in candidates {
+        let outcome = ship_file(
+            &settings,
+            &ledger,
+            store.as_ref(),
+            &layout,
+            spool.path(),
+            &file,
+            &mut present,
+            &mut report,
+        )
+        .await;
+        if let Err(e) = outcome {
+            let message = format!("tracking log {}: {e:#}", file.path.display());
+            tracing::error!("{message}");
+            report.failures.push(message);
+            if e.downcast_ref::<StoreFailure>().is_some() {
+                // The destination is down: the other files would fail the same way.
+                break;
+            }
+        }
+    }
+    ledger.prune(&present, SystemTime::now() - settings.keep - RECORD_RETENTION)?;
+
+    if config.catalog_enabled() && !report.shipped.is_empty() {
+        report.catalog = Some(
+            table::sync(config, store.as_ref(), false)
+                .await
+                .map_err(|e| format!("{e:#}")),
+        );
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Marks an error of the destination store.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct StoreFailure(String);
+
+fn lock(state_dir: &Path) -> Result<File> {
+    fs::create_dir_all(state_dir).with_context(|| {
+        format!(
+            "cannot create the state directory {} (set tracking_logs.state_dir to a writable, persistent directory)",
+            state_dir.display()
+        )
+    })?;
+    let path = state_dir.join("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `edlake logs ship` holds {} (a pass is still running; this one does nothing)",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ship_file(
+    settings: &TrackingLogsSettings,
+    ledger: &Ledger,
+    store: &dyn Store,
+    layout: &Layout,
+    spool: &Path,
+    file: &RotatedFile,
+    present: &mut HashSet<String>,
+    report: &mut ShipReport,
+) -> Result<()> {
+    let now = SystemTime::now();
+    if !file.settled(settings.grace, now) {
+        report.waiting.push(file.path.clone());
+        return Ok(());
+    }
+    let path = file.path.clone();
+    let fingerprint = tokio::task::spawn_blocking(move || files::fingerprint(&path))
+        .await?
+        .map_err(|e| anyhow!("cannot read it: {e} (left in place; fix or remove it)"))?;
+    let Some(fingerprint) = fingerprint else {
+        report.empty += 1;
+        if now.duration_since(file.modified).unwrap_or_default() >= settings.keep {
+            remove(&file.path, report);
+        }
+        return Ok(());
+    };
+    let first_sighting = present.insert(fingerprint.clone());
+    if let Some(record) = ledger.get(&fingerprint)? {
+        report.already_shipped += 1;
+        if record.source == file.path && file.size > record.file_size {
+            report.warnings.push(format!(
+                "{} grew by {} bytes after it was shipped; lines written after `grace` are not shipped (raise tracking_logs.grace)",
+                file.path.display(),
+                file.size - record.file_size
+            ));
+        }
+        if now >= record.shipped_at() + settings.keep {
+            remove(&file.path, report);
+        }
+        return Ok(());
+    }
+    if !first_sighting {
+        // Same content as a file shipped a moment ago in this pass (a copy, or logrotate
+        // compressing it): its record now exists, so this is caught above next time.
+        report.already_shipped += 1;
+        return Ok(());
+    }
+
+    let work = spool.join(&fingerprint[..16]);
+    fs::create_dir_all(&work)?;
+    let (source, dir) = (file.path.clone(), work.clone());
+    let split = tokio::task::spawn_blocking(move || split_file(&source, &dir))
+        .await?
+        .map_err(|e| anyhow!("cannot read it: {e} (left in place; a corrupt or truncated gzip stays until fixed or removed)"))?;
+
+    let base = settings
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tracking.log".into());
+    let short = &fingerprint[..16];
+    let mut objects = Vec::new();
+    let mut days = Vec::new();
+    for day in &split.days {
+        let key = day_key(layout, &base, short, day);
+        put(store, &key, &day.path).await?;
+        objects.push(key);
+        let date = day.date.to_string();
+        if days.last() != Some(&date) {
+            days.push(date);
+        }
+    }
+    let quarantined: u64 = split.rejected.values().sum();
+    if let Some(path) = &split.quarantine {
+        let key = format!(
+            "{}{base}-{short}.gz",
+            layout.lms_dir(&format!("_edlake/quarantine/{TABLE}"))
+        );
+        put(store, &key, path).await?;
+        report.warnings.push(format!(
+            "{}: {quarantined} line(s) quarantined in {key} ({})",
+            file.path.display(),
+            split
+                .rejected
+                .iter()
+                .map(|(r, n)| format!("{}: {n}", r.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        objects.push(key);
+    }
+    let _ = fs::remove_dir_all(&work);
+    let record = Record {
+        fingerprint: fingerprint.clone(),
+        source: file.path.clone(),
+        shipped_at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+        file_size: file.size,
+        events: split.events,
+        quarantined,
+        objects: objects.clone(),
+    };
+    ledger.put(&record)?;
+    tracing::info!(file = %file.path.display(), events = split.events, objects = objects.len(), "shipped");
+    report.shipped.push(ShippedFile {
+        path: file.path.clone(),
+        events: split.events,
+        rejected: split.rejected,
+        objects,
+        days,
+        content_bytes: split.bytes,
+    });
+    if settings.keep.is_zero() {
+        remove(&file.path, report);
+    }
+    Ok(())
+}
+
+/// `<prefix>/tracking_logs/lms=<host>/year=YYYY/month=MM/day=DD/<base>-YYYYMMDD-HHMMSS-<fp>[-<part>].gz`
+pub fn day_key(layout: &Layout, base: &str, fingerprint: &str, day: &DayFile) -> String {
+    let d = day.date;
+    let values = [
+        Some(format!("{:04}", d.year())),
+        Some(format!("{:02}", u8::from(d.month()))),
+        Some(format!("{:02}", d.day())),
+    ];
+    let columns: Vec<String> = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let t = day.first_event;
+    let part = if day.part == 0 {
+        String::new()
+    } else {
+        format!("-{}", day.part)
+    };
+    format!(
+        "{}{base}-{:04}{:02}{:02}-{:02}{:02}{:02}-{fingerprint}{part}.gz",
+        layout.partition_dir(TABLE, &columns, &values),
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+async fn put(store: &dyn Store, key: &str, path: &Path) -> Result<()> {
+    store
+        .put(key, Payload::File(path.to_path_buf()))
+        .await
+        .map_err(|e| {
+            StoreFailure(format!(
+                "upload of {key} to {} failed: {e:#} (nothing is recorded; the next pass ships the file again to the same objects)",
+                store.describe()
+            ))
+            .into()
+        })
+}
+
+fn remove(path: &Path, report: &mut ShipReport) {
+    match fs::remove_file(path) {
+        Ok(()) => {
+            files::sync_dir(&files::parent_dir(path));
+            report.deleted.push(path.to_path_buf());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => report.warnings.push(format!(
+            "cannot delete shipped file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// A file cut into day spool files and a quarantine file.
+#[derive(Debug)]
+pub struct Split {
+    pub days: Vec<DayFile>,
+    pub quarantine: Option<PathBuf>,
+    pub rejected: BTreeMap<Rejection, u64>,
+    pub events: u64,
+    /// Content bytes read (decompressed).
+    pub bytes: u64,
+}
+
+/// Reads `source` whole and writes its events, by UTC day, under `dir`; lines that are
+/// not events go, unchanged, to a quarantine file.
+pub fn split_file(source: &Path, dir: &Path) -> std::io::Result<Split> {
+    let reader = files::open(source)?;
+    let mut days = DaySplitter::new(dir);
+    let mut quarantine: Option<GzLines> = None;
+    let mut rejected: BTreeMap<Rejection, u64> = BTreeMap::new();
+    let mut events = 0u64;
+    let quarantine_path = dir.join("quarantine.gz");
+    let to_quarantine = |q: &mut Option<GzLines>, bytes: &[u8]| -> std::io::Result<()> {
+        if q.is_none() {
+            *q = Some(GzLines::create(quarantine_path.clone())?);
+        }
+        q.as_mut().expect("created").write_part(bytes)
+    };
+    let bytes = files::for_each_line(reader, |piece| match piece {
+        Piece::Line(bytes) => match line::parse(bytes) {
+            Ok(event) => {
+                events += 1;
+                days.write(event.time, &event.json)
+            }
+            Err(_) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(()),
+            Err(why) => {
+                *rejected.entry(why).or_default() += 1;
+                to_quarantine(&mut quarantine, bytes)?;
+                quarantine.as_mut().expect("created").end_line()
+            }
+        },
+        Piece::LongPart(bytes) => to_quarantine(&mut quarantine, bytes),
+        Piece::LongEnd => {
+            *rejected.entry(Rejection::TooLong).or_default() += 1;
+            to_quarantine(&mut quarantine, b"")?;
+            quarantine.as_mut().expect("created").end_line()
+        }
+    })?;
+    let days = days.finish()?;
+    let quarantine = match quarantine {
+        Some(q) => Some(q.finish()?.0),
+        None => None,
+    };
+    Ok(Split {
+        days,
+        quarantine,
+        rejected,
+        events,
+        bytes,
+    })
+}
+
+/// What the operator reads after a pass.
+pub fn render(report: &ShipReport, settings: &TrackingLogsSettings) -> String {
+    let mut out = String::new();
+    match &report.rotation {
+        Some(Rotation::Rotated(p)) => {
+            out += &format!("rotated {} to {}\n", settings.path.display(), p.display())
+        }
+        Some(Rotation::NotDue { size, age }) => {
+            out += &format!(
+                "live log {} not due for rotation ({size} bytes{})\n",
+                settings.path.display(),
+                age.map(|a| format!(", first event {}s old", a.as_secs()))
+                    .unwrap_or_default()
+            )
+        }
+        Some(Rotation::Nothing) | None => {}
+    }
+    for s in &report.shipped {
+        out += &format!(
+            "shipped {}: {} events in {} object(s) (day {}){}\n",
+            s.path.display(),
+            s.events,
+            s.objects.len(),
+            s.days.join(", "),
+            match s.rejected.values().sum::<u64>() {
+                0 => String::new(),
+                n => format!(", {n} line(s) quarantined"),
+            }
+        );
+    }
+    out += &format!(
+        "tracking logs: {} shipped, {} already shipped, {} empty, {} waiting, {} deleted in {:.1}s{}\n",
+        report.shipped.len(),
+        report.already_shipped,
+        report.empty,
+        report.waiting.len(),
+        report.deleted.len(),
+        report.seconds,
+        if report.failures.is_empty() {
+            String::new()
+        } else {
+            format!(", INCOMPLETE ({} failed)", report.failures.len())
+        }
+    );
+    match &report.catalog {
+        Some(Ok(r)) => out += &format!("catalog: {}\n", r.summary()),
+        Some(Err(e)) => out += &format!("error: catalog: table {TABLE}: {e}\n"),
+        None => {}
+    }
+    out
+}

@@ -1,0 +1,313 @@
+//! Tracking-log files: rotating the live file, finding rotated ones, reading them.
+//!
+//! The LMS appends to one live file through Python's `WatchedFileHandler`, which stats the
+//! path before every record and reopens it when the inode changed. Renaming the live file
+//! is therefore a clean cut: every record lands whole in either the renamed file or the new
+//! one. A writer that stat-ed just before the rename can still append one record to the
+//! renamed file, which is why a rotated file is read only once nobody has touched it for
+//! `grace`.
+//!
+//! A rotated file is identified by its content, not its name: the SHA-256 of its first
+//! 64 KiB once decompressed. logrotate may rename (`.1` → `.2`) or compress
+//! (`x` → `x.gz`) a file after edlake saw it; the fingerprint stays the same, so the file
+//! is not shipped twice.
+
+pub mod line;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+/// How much decompressed content the fingerprint covers.
+pub const FINGERPRINT_BYTES: usize = 64 * 1024;
+
+const READ_BUFFER: usize = 256 * 1024;
+
+/// A rotated file, as found on disk.
+#[derive(Debug, Clone)]
+pub struct RotatedFile {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Last write.
+    pub modified: SystemTime,
+    /// Last inode change, which a rename is.
+    pub changed: SystemTime,
+}
+
+impl RotatedFile {
+    /// Whether nobody has written to or renamed the file for `grace`: a file still being
+    /// written or compressed is left for the next pass.
+    pub fn settled(&self, grace: Duration, now: SystemTime) -> bool {
+        let last = self.modified.max(self.changed);
+        now.duration_since(last).is_ok_and(|idle| idle >= grace)
+    }
+}
+
+/// The content of a file, decompressed when it is gzip (recognised by its magic bytes, so
+/// the name does not matter).
+pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic)?;
+    let file = File::open(path)?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, file)),
+        )))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file)))
+    }
+}
+
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A file's identity: the SHA-256 (hex) of its first [`FINGERPRINT_BYTES`] of content;
+/// `None` when it has no content at all.
+pub fn fingerprint(path: &Path) -> io::Result<Option<String>> {
+    let mut reader = open(path)?;
+    let mut head = vec![0u8; FINGERPRINT_BYTES];
+    let n = read_up_to(&mut reader, &mut head)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(format!("{:x}", Sha256::digest(&head[..n]))))
+}
+
+/// What a streamed file is cut into.
+pub enum Piece<'a> {
+    /// A whole line, without its `\n` (the last line may have none).
+    Line(&'a [u8]),
+    /// Part of a line longer than [`line::MAX_LINE`]; the parts come in order, then
+    /// [`Piece::LongEnd`].
+    LongPart(&'a [u8]),
+    LongEnd,
+}
+
+/// Streams `reader` line by line in bounded memory.
+pub fn for_each_line(
+    mut reader: impl BufRead,
+    mut on_piece: impl FnMut(Piece<'_>) -> io::Result<()>,
+) -> io::Result<u64> {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut long = false;
+    let mut bytes = 0u64;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if long {
+                on_piece(Piece::LongEnd)?;
+            } else if !pending.is_empty() {
+                on_piece(Piece::Line(&pending))?;
+            }
+            return Ok(bytes);
+        }
+        let (used, end) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, Some(i)),
+            None => (buf.len(), None),
+        };
+        let chunk = &buf[..end.unwrap_or(used)];
+        if long {
+            on_piece(Piece::LongPart(chunk))?;
+            if end.is_some() {
+                on_piece(Piece::LongEnd)?;
+                long = false;
+            }
+        } else if pending.len() + chunk.len() > line::MAX_LINE {
+            on_piece(Piece::LongPart(&pending))?;
+            on_piece(Piece::LongPart(chunk))?;
+            pending = Vec::new();
+            if end.is_some() {
+                on_piece(Piece::LongEnd)?;
+            } else {
+                long = true;
+            }
+        } else if end.is_some() && pending.is_empty() {
+            on_piece(Piece::Line(chunk))?;
+        } else {
+            pending.extend_from_slice(chunk);
+            if end.is_some() {
+                on_piece(Piece::Line(&pending))?;
+                pending.clear();
+            }
+        }
+        bytes += used as u64;
+        reader.consume(used);
+    }
+}
+
+/// Why the live file was or was not rotated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated(PathBuf),
+    /// Nothing to rotate: no live file, or an empty one.
+    Nothing,
+    NotDue { size: u64, age: Option<Duration> },
+}
+
+/// Renames the live file when it holds `rotate_bytes` or its first event is `rotate_age`
+/// old. The new name is `<name>-YYYYMMDD-<epoch seconds>` (logrotate's `dateext` names on
+/// native installs), next to it, so the default `rotated_glob` finds it.
+pub fn rotate_if_due(
+    live: &Path,
+    rotate_bytes: u64,
+    rotate_age: Duration,
+    now: SystemTime,
+) -> Result<Rotation> {
+    let meta = match fs::metadata(live) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Rotation::Nothing),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot stat the live log {}", live.display()))
+        }
+    };
+    if meta.len() == 0 {
+        return Ok(Rotation::Nothing);
+    }
+    let age = live_age(live, &meta, now);
+    let due = meta.len() >= rotate_bytes || age.is_none_or(|age| age >= rotate_age);
+    if !due {
+        return Ok(Rotation::NotDue {
+            size: meta.len(),
+            age,
+        });
+    }
+    let name = live
+        .file_name()
+        .context("tracking_logs.path names no file")?
+        .to_string_lossy()
+        .into_owned();
+    let dir = parent_dir(live);
+    let mut epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let target = loop {
+        let date = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
+            .map(|t| {
+                format!(
+                    "{:04}{:02}{:02}",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day()
+                )
+            })
+            .unwrap_or_else(|_| "00000000".into());
+        let candidate = dir.join(format!("{name}-{date}-{epoch}"));
+        if !candidate.exists() {
+            break candidate;
+        }
+        epoch += 1;
+    };
+    fs::rename(live, &target).with_context(|| {
+        format!(
+            "cannot rename the live log {} to {} (edlake needs write access to the log directory)",
+            live.display(),
+            target.display()
+        )
+    })?;
+    sync_dir(&dir);
+    Ok(Rotation::Rotated(target))
+}
+
+/// How old the live file's data is: the time of its first event; else how long ago the
+/// file was created; `None` when neither is known (then it is rotated).
+fn live_age(live: &Path, meta: &fs::Metadata, now: SystemTime) -> Option<Duration> {
+    let first_event = File::open(live).ok().and_then(|f| {
+        let mut first = Vec::new();
+        BufReader::new(f.take(line::MAX_LINE as u64))
+            .read_until(b'\n', &mut first)
+            .ok()?;
+        let event = line::parse(&first).ok()?;
+        Some(SystemTime::from(event.time))
+    });
+    let since = first_event.or_else(|| meta.created().ok())?;
+    Some(now.duration_since(since).unwrap_or_default())
+}
+
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Makes a rename or unlink in `dir` durable; best effort (some filesystems refuse).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Rotated files matching `rotated_glob` or edlake's own `<live>-*` names, oldest first.
+/// The live file, the state directory and anything that is not a regular file are left
+/// out (a FIFO or a directory would block or fail a read); those are reported in `skipped`.
+pub fn discover(
+    live: &Path,
+    rotated_glob: &str,
+    state_dir: &Path,
+) -> Result<(Vec<RotatedFile>, Vec<String>)> {
+    let own = format!("{}-*", glob::Pattern::escape(&live.to_string_lossy()));
+    let mut found = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for pattern in [rotated_glob, own.as_str()] {
+        let paths = glob::glob(pattern)
+            .with_context(|| format!("invalid tracking_logs.rotated_glob {pattern:?}"))?;
+        for entry in paths {
+            let path = match entry {
+                Ok(p) => p,
+                Err(e) => {
+                    skipped.push(format!("{}: {}", e.path().display(), e.error()));
+                    continue;
+                }
+            };
+            if path == live || path.starts_with(state_dir) || found.contains_key(&path) {
+                continue;
+            }
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {
+                    found.insert(
+                        path.clone(),
+                        RotatedFile {
+                            size: meta.len(),
+                            modified: meta.modified().unwrap_or(UNIX_EPOCH),
+                            changed: UNIX_EPOCH
+                                + Duration::new(
+                                    meta.ctime().max(0) as u64,
+                                    meta.ctime_nsec().clamp(0, 999_999_999) as u32,
+                                ),
+                            path,
+                        },
+                    );
+                }
+                Ok(_) => skipped.push(format!("{}: not a regular file", path.display())),
+                Err(e) => skipped.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+    let mut files: Vec<RotatedFile> = found.into_values().collect();
+    files.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.path.cmp(&b.path)));
+    Ok((files, skipped))
+}
+
+#[cfg(test)]
+mod tests;
