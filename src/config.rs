@@ -547,11 +547,16 @@ impl Config {
         }
         if let Some(path) = &t.path {
             if path.as_os_str().is_empty() || path.file_name().is_none() {
-                bail!("invalid configuration: tracking_logs.path {:?} names no file", path);
+                bail!(
+                    "invalid configuration: tracking_logs.path {:?} names no file",
+                    path
+                );
             }
             if let Some(glob) = &t.rotated_glob {
                 glob::Pattern::new(glob).map_err(|e| {
-                    anyhow::anyhow!("invalid configuration: tracking_logs.rotated_glob {glob:?}: {e}")
+                    anyhow::anyhow!(
+                        "invalid configuration: tracking_logs.rotated_glob {glob:?}: {e}"
+                    )
                 })?;
             }
         }
@@ -587,9 +592,12 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| format!("{}-*", glob::Pattern::escape(&path.to_string_lossy()))),
             rotate_bytes: t.rotate_bytes,
-            rotate_age: parse_duration(&t.rotate_age).map_err(|e| anyhow::anyhow!("tracking_logs.rotate_age: {e}"))?,
-            grace: parse_duration(&t.grace).map_err(|e| anyhow::anyhow!("tracking_logs.grace: {e}"))?,
-            keep: parse_duration(&t.keep).map_err(|e| anyhow::anyhow!("tracking_logs.keep: {e}"))?,
+            rotate_age: parse_duration(&t.rotate_age)
+                .map_err(|e| anyhow::anyhow!("tracking_logs.rotate_age: {e}"))?,
+            grace: parse_duration(&t.grace)
+                .map_err(|e| anyhow::anyhow!("tracking_logs.grace: {e}"))?,
+            keep: parse_duration(&t.keep)
+                .map_err(|e| anyhow::anyhow!("tracking_logs.keep: {e}"))?,
             state_dir: t.state_dir.clone().unwrap_or_else(|| dir.join(".edlake")),
             path,
         })
@@ -851,13 +859,19 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("expected a number at {rest:?}"));
         }
-        let number: u64 = rest[..digits].parse().map_err(|_| "number too large".to_string())?;
+        let number: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| "number too large".to_string())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(1),
             "s" => Duration::from_secs(1),
@@ -891,7 +905,9 @@ fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 pub fn parse_byte_size(text: &str) -> std::result::Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let number: u64 = text[..split]
         .parse()
         .map_err(|_| format!("{text:?} is not a size like \"64MiB\""))?;
@@ -903,7 +919,11 @@ pub fn parse_byte_size(text: &str) -> std::result::Result<u64, String> {
         "MiB" => 1 << 20,
         "GB" => 1000 * 1000 * 1000,
         "GiB" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)"
+            ))
+        }
     };
     number
         .checked_mul(factor)

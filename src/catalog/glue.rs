@@ -133,7 +133,13 @@ fn partition_input(def: &TableDefinition, p: &PartitionSpec) -> Result<Partition
 fn catalog_columns(columns: &[Column]) -> Vec<CatalogColumn> {
     columns
         .iter()
-        .map(|c| CatalogColumn::typed(c.name(), c.r#type().unwrap_or("string"), c.comment().unwrap_or_default()))
+        .map(|c| {
+            CatalogColumn::typed(
+                c.name(),
+                c.r#type().unwrap_or("string"),
+                c.comment().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 

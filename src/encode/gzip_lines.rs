@@ -60,7 +60,11 @@ impl GzLines {
 
     /// Completes the gzip stream and flushes it to disk.
     pub fn finish(self) -> io::Result<(PathBuf, u64)> {
-        let file = self.encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
+        let file = self
+            .encoder
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
         file.sync_all()?;
         Ok((self.path, self.lines))
     }

@@ -119,7 +119,10 @@ pub async fn ship(config: &Config) -> Result<ShipReport> {
             }
         }
     }
-    ledger.prune(&present, SystemTime::now() - settings.keep - RECORD_RETENTION)?;
+    ledger.prune(
+        &present,
+        SystemTime::now() - settings.keep - RECORD_RETENTION,
+    )?;
 
     if config.catalog_enabled() && !report.shipped.is_empty() {
         report.catalog = Some(

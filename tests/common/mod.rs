@@ -122,6 +122,20 @@ pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("edlake.toml");
     std::fs::write(&file, config).unwrap();
+    let mut cmd = edlake_command(&file, args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run edlake");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command [`edlake`] runs, for tests that start and stop it themselves.
+pub fn edlake_command(config_file: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_edlake"));
     for (k, _) in std::env::vars() {
         if k.starts_with("EDLAKE_") || k.starts_with("AWS_") {
@@ -135,17 +149,19 @@ pub fn edlake(config: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("EDLAKE_LOG", "warn")
         .env("EDLAKE_CATALOG__ENABLED", "false")
         .arg("--config")
-        .arg(&file)
+        .arg(config_file)
         .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run edlake");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd
+}
+
+/// The lines of a gzip file.
+pub fn gunzip_lines(data: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .read_to_string(&mut text)
+        .expect("a whole gzip stream");
+    text.lines().map(str::to_string).collect()
 }
 
 /// A config for `lms.example.com` reading `mysql_url` into `lake_url`. `rest` continues

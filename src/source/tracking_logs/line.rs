@@ -141,7 +141,9 @@ mod tests {
     #[test]
     fn object_events_become_json_strings() {
         assert_eq!(
-            stored(r#"{"time": "2024-03-05T14:02:11Z", "event": {"user_id": 7, "s": "a\"b"}, "page": null}"#),
+            stored(
+                r#"{"time": "2024-03-05T14:02:11Z", "event": {"user_id": 7, "s": "a\"b"}, "page": null}"#
+            ),
             r#"{"time": "2024-03-05T14:02:11Z", "event": "{\"user_id\": 7, \"s\": \"a\\\"b\"}", "page": null}"#
         );
         assert_eq!(
@@ -153,8 +155,10 @@ mod tests {
             r#"{"event": null, "time": "2024-03-05T14:02:11Z"}"#
         );
         // The stored line is still one valid JSON object.
-        let v: serde_json::Value =
-            serde_json::from_str(&stored(r#"{"time": "2024-03-05T14:02:11Z", "event": {"k": "é\u0001"}}"#)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stored(
+            r#"{"time": "2024-03-05T14:02:11Z", "event": {"k": "é\u0001"}}"#,
+        ))
+        .unwrap();
         let inner: serde_json::Value = serde_json::from_str(v["event"].as_str().unwrap()).unwrap();
         assert_eq!(inner["k"], "é\u{1}");
     }
@@ -166,14 +170,29 @@ mod tests {
             t("2016-08-04T13:43:34.967980+00:00").as_deref(),
             Some("2016-08-04 13:43:34.96798 +00:00:00")
         );
-        assert_eq!(t("2016-08-04T13:43:34+00:00").as_deref(), Some("2016-08-04 13:43:34.0 +00:00:00"));
+        assert_eq!(
+            t("2016-08-04T13:43:34+00:00").as_deref(),
+            Some("2016-08-04 13:43:34.0 +00:00:00")
+        );
         // An offset moves the event to its UTC day.
         assert_eq!(
-            parse_time("2024-01-01T01:30:00+03:00").unwrap().date().to_string(),
+            parse_time("2024-01-01T01:30:00+03:00")
+                .unwrap()
+                .date()
+                .to_string(),
             "2023-12-31"
         );
-        assert_eq!(t("2024-01-01T00:00:00.5").as_deref(), Some("2024-01-01 0:00:00.5 +00:00:00"));
-        for bad in ["", "yesterday", "2024-01-01", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00+00:00"] {
+        assert_eq!(
+            t("2024-01-01T00:00:00.5").as_deref(),
+            Some("2024-01-01 0:00:00.5 +00:00:00")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2024-01-01",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01 00:00:00+00:00",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
@@ -182,8 +201,14 @@ mod tests {
     fn rejections() {
         let r = |s: &[u8]| parse(s).unwrap_err();
         assert_eq!(r(b"Traceback (most recent call last):"), Rejection::NotJson);
-        assert_eq!(r(b"prefix - {\"time\": \"2024-01-01T00:00:00Z\""), Rejection::NotJson);
-        assert_eq!(r(b"{\"time\": \"2024-01-01T00:00:00Z\"} trailing"), Rejection::NotJson);
+        assert_eq!(
+            r(b"prefix - {\"time\": \"2024-01-01T00:00:00Z\""),
+            Rejection::NotJson
+        );
+        assert_eq!(
+            r(b"{\"time\": \"2024-01-01T00:00:00Z\"} trailing"),
+            Rejection::NotJson
+        );
         assert_eq!(r(b"{\"time\": \"\xff\"}"), Rejection::NotJson);
         assert_eq!(r(b"{\"name\": \"x\"}"), Rejection::NoTime);
         assert_eq!(r(b"{\"time\": 1704067200}"), Rejection::NoTime);

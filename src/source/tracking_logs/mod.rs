@@ -164,7 +164,10 @@ pub enum Rotation {
     Rotated(PathBuf),
     /// Nothing to rotate: no live file, or an empty one.
     Nothing,
-    NotDue { size: u64, age: Option<Duration> },
+    NotDue {
+        size: u64,
+        age: Option<Duration>,
+    },
 }
 
 /// Renames the live file when it holds `rotate_bytes` or its first event is `rotate_age`
@@ -203,14 +206,7 @@ pub fn rotate_if_due(
     let mut epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let target = loop {
         let date = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-            .map(|t| {
-                format!(
-                    "{:04}{:02}{:02}",
-                    t.year(),
-                    u8::from(t.month()),
-                    t.day()
-                )
-            })
+            .map(|t| format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day()))
             .unwrap_or_else(|_| "00000000".into());
         let candidate = dir.join(format!("{name}-{date}-{epoch}"));
         if !candidate.exists() {

@@ -103,9 +103,15 @@ fn rotation_when_due() {
     let live = dir.path().join("tracking.log");
     let now = SystemTime::from(time::macros::datetime!(2024-03-05 12:00 UTC));
     let hour = Duration::from_secs(3600);
-    assert_eq!(rotate_if_due(&live, 100, hour, now).unwrap(), Rotation::Nothing);
+    assert_eq!(
+        rotate_if_due(&live, 100, hour, now).unwrap(),
+        Rotation::Nothing
+    );
     std::fs::write(&live, b"").unwrap();
-    assert_eq!(rotate_if_due(&live, 0, hour, now).unwrap(), Rotation::Nothing);
+    assert_eq!(
+        rotate_if_due(&live, 0, hour, now).unwrap(),
+        Rotation::Nothing
+    );
 
     std::fs::write(&live, event_line("2024-03-05T11:30:00+00:00")).unwrap();
     match rotate_if_due(&live, 1 << 20, hour, now).unwrap() {
@@ -153,7 +159,10 @@ fn discovery_and_settling() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"tracking.log-20240101-1704067200.gz".to_string()));
-    assert!(skipped.iter().any(|s| s.contains("tracking.log-dir")), "{skipped:?}");
+    assert!(
+        skipped.iter().any(|s| s.contains("tracking.log-dir")),
+        "{skipped:?}"
+    );
 
     let f = &files[0];
     let grace = Duration::from_secs(5);
