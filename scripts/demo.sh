@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo: local stack up (MariaDB, moto, the Mongo wire test server), a synthetic Open edX
 # database and its course structures seeded, then
-# `edlake extract` with the shipped config/edlake.toml into ./datalake, and a look at what
-# was written. Safe to run again: it reseeds and re-extracts.
+# `edlake extract` with the shipped config/edlake.toml into ./datalake, a tracking log
+# written and shipped with `edlake logs ship`, and a look at what was written. Safe to run again: it reseeds and re-extracts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,13 @@ echo "== edlake extract (config/edlake.toml, lake in ./datalake)"
 ./target/release/edlake --config config/edlake.toml extract
 
 echo
+echo "== edlake logs ship (an LMS-like writer fills ./demo-logs/tracking.log first)"
+mkdir -p demo-logs
+python3 scripts/tracking_writer.py demo-logs/tracking.log --writer demo --count 2000 \
+  --rate 100000 --start 2024-03-05T23:59:00+00:00 --step-ms 50 >/dev/null
+EDLAKE_TRACKING_LOGS__GRACE=1s ./target/release/edlake --config config/edlake.toml logs ship
+
+echo
 echo "== What was written"
 echo "Tables:"
 find datalake -mindepth 2 -maxdepth 2 -type d | sort | sed 's/^/  /'
@@ -40,3 +47,5 @@ echo "course_structures: one partition per course (an outline row per block):"
 find datalake/openedx/course_structures -name '*.csv' | sort | head -3 | sed 's/^/  /'
 echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\"):"
 head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'
+echo "tracking_logs: gzip JSON lines by event day (the demo events straddle midnight):"
+find datalake/openedx/tracking_logs -name '*.gz' | sort | sed 's/^/  /'

@@ -38,11 +38,19 @@ impl Probe {
 
 pub async fn run(config: &Config) -> Vec<Probe> {
     let mut probes = Vec::new();
-    let plans = check_mysql(config, &mut probes).await;
+    // A tracking-log sidecar may have no database configured.
+    let plans = if config.mysql.url.is_empty() && config.tables.is_empty() {
+        Vec::new()
+    } else {
+        check_mysql(config, &mut probes).await
+    };
     if config.course_structures_enabled() {
         check_mongodb(config, &mut probes).await;
     }
     check_lake(config, &mut probes).await;
+    if config.tracking_logs_enabled() {
+        check_tracking_logs(config, &mut probes).await;
+    }
     if config.catalog_enabled() {
         check_catalog(config, &plans, &mut probes).await;
     }
@@ -305,6 +313,88 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
     match delete_and_confirm(store.as_ref(), &key).await {
         Ok(()) => probes.push(Probe::ok("lake delete", "deleted")),
         Err(e) => probes.push(Probe::fail("lake delete", format!("{e:#}"))),
+    }
+}
+
+/// The log directory and the state directory are writable (rotation renames, retention
+/// deletes), rotated files are found, and a separate destination takes a probe object.
+async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
+    let settings = match config.tracking_logs_settings() {
+        Ok(s) => s,
+        Err(e) => return probes.push(Probe::fail("tracking_logs", format!("{e:#}"))),
+    };
+    let dir = crate::source::tracking_logs::parent_dir(&settings.path);
+    for (what, dir) in [
+        ("tracking_logs directory", &dir),
+        ("tracking_logs state_dir", &settings.state_dir),
+    ] {
+        let what = format!("{what} {}", dir.display());
+        let probe = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            let file = dir.join(format!(".edlake-check-{}", uuid::Uuid::new_v4()));
+            std::fs::write(&file, b"probe")?;
+            std::fs::remove_file(&file)
+        };
+        match probe() {
+            Ok(()) => probes.push(Probe::ok(what, "writable")),
+            Err(e) => probes.push(Probe::fail(
+                what,
+                format!("{e} (edlake renames and deletes files here)"),
+            )),
+        }
+    }
+    match crate::source::tracking_logs::discover(
+        &settings.path,
+        &settings.rotated_glob,
+        &settings.state_dir,
+    ) {
+        Ok((files, skipped)) => {
+            let live = match std::fs::metadata(&settings.path) {
+                Ok(m) => format!("live file {} bytes", m.len()),
+                Err(_) => "no live file yet".into(),
+            };
+            probes.push(Probe::ok(
+                format!("tracking_logs files {}", settings.rotated_glob),
+                format!(
+                    "{live}; {} rotated file(s); {} skipped",
+                    files.len(),
+                    skipped.len()
+                ),
+            ));
+        }
+        Err(e) => probes.push(Probe::fail("tracking_logs files", format!("{e:#}"))),
+    }
+    let separate = config
+        .tracking_logs
+        .url
+        .as_ref()
+        .is_some_and(|u| !u.trim().is_empty() && u != &config.datalake.url);
+    if separate {
+        let what = format!(
+            "tracking_logs destination {}",
+            config.tracking_logs.url.as_deref().unwrap_or_default()
+        );
+        let result = async {
+            let store = store::open_location(config, config.tracking_logs_location()?).await?;
+            let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+            let key = format!(
+                "{}check-{}.txt",
+                layout.table_dir("_edlake"),
+                uuid::Uuid::new_v4()
+            );
+            store
+                .put(
+                    &key,
+                    Payload::Bytes(Bytes::from_static(b"edlake check probe\n")),
+                )
+                .await?;
+            delete_and_confirm(store.as_ref(), &key).await
+        }
+        .await;
+        match result {
+            Ok(()) => probes.push(Probe::ok(what, "written and deleted")),
+            Err(e) => probes.push(Probe::fail(what, format!("{e:#}"))),
+        }
     }
 }
 

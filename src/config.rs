@@ -1022,6 +1022,58 @@ mod tests {
     }
 
     #[test]
+    fn durations_and_sizes() {
+        let d = |s: &str| parse_duration(s);
+        assert_eq!(d("0s"), Ok(Duration::ZERO));
+        assert_eq!(d("0"), Ok(Duration::ZERO));
+        assert_eq!(d("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(d("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d("7d"), Ok(Duration::from_secs(7 * 86400)));
+        for bad in ["", "5", "h", "1 h", "1w", "-1s"] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_byte_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_byte_size("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_byte_size("4096"), Ok(4096));
+        assert!(parse_byte_size("1TB").is_err());
+        assert!(parse_byte_size("MiB").is_err());
+    }
+
+    #[test]
+    fn tracking_logs_settings_and_validation() {
+        let mut c = base();
+        assert!(!c.tracking_logs_enabled());
+        let e = c.tracking_logs_settings().unwrap_err().to_string();
+        assert!(e.contains("tracking_logs.path is not set"), "{e}");
+        c.tracking_logs.path = Some("/openedx/data/logs/tracking.log".into());
+        let s = c.tracking_logs_settings().unwrap();
+        assert_eq!(s.rotated_glob, "/openedx/data/logs/tracking.log-*");
+        assert_eq!(s.state_dir, PathBuf::from("/openedx/data/logs/.edlake"));
+        assert_eq!(s.rotate_age, Duration::from_secs(3600));
+        assert_eq!(
+            c.tracking_logs_location().unwrap(),
+            c.lake_location().unwrap()
+        );
+        c.tracking_logs.url = Some("s3://logs-bucket/x".into());
+        assert_eq!(
+            c.tracking_logs_location().unwrap(),
+            LakeLocation::S3 {
+                bucket: "logs-bucket".into(),
+                root: "x".into()
+            }
+        );
+        c.tracking_logs.grace = "5 seconds".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("tracking_logs.grace"), "{e}");
+        let t: TrackingLogsConfig = toml::from_str("rotate_bytes = '64MiB'").unwrap();
+        assert_eq!(t.rotate_bytes, 64 << 20);
+        // A sidecar needs no database.
+        let mut c = base();
+        c.mysql.url = String::new();
+        c.validate().unwrap();
+    }
+
+    #[test]
     fn partition_by_accepts_string_or_list() {
         let t: TableConfig = toml::from_str("name = 'a'\npartition_by = 'course_id'").unwrap();
         assert_eq!(t.partition_by, vec!["course_id"]);

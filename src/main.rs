@@ -119,6 +119,9 @@ fn main() -> ExitCode {
                         for f in &report.failures {
                             eprintln!("error: {f}");
                         }
+                        if let Some(Err(e)) = &report.catalog {
+                            eprintln!("error: table {}: catalog: {e}", logs::TABLE);
+                        }
                         if report.is_complete() {
                             ExitCode::SUCCESS
                         } else {

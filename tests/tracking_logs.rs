@@ -470,3 +470,69 @@ async fn shipping_registers_the_table_day_partitions_and_view() {
     assert!(out.stdout.contains("tracking_logs"), "{}", out.all());
     assert!(!out.stdout.contains("would"), "{}", out.all());
 }
+
+#[test]
+fn one_pass_at_a_time_and_no_database_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("tracking.log");
+    std::fs::write(&live, event("2024-01-01T00:00:00+00:00", 1, "")).unwrap();
+    let config_file = dir.path().join("edlake.toml");
+    let config = logs_config(
+        &dir.path().join("lake").display().to_string(),
+        &live,
+        "rotate_age = \"0s\"\ngrace = \"3s\"",
+    );
+    std::fs::write(&config_file, &config).unwrap();
+
+    // `check` of a sidecar config (no [mysql]): the log and state directories, the files.
+    let out = edlake(&config, &["check"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("tracking_logs state_dir"),
+        "{}",
+        out.all()
+    );
+    assert!(!out.stdout.contains("mysql"), "{}", out.all());
+
+    // A pass waiting out its grace holds the lock; a second one does nothing and says why.
+    let mut first = edlake_command(&config_file, &["logs", "ship"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live.exists() {
+        assert!(Instant::now() < deadline, "the first pass did not rotate");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = edlake(&config, &["logs", "ship"], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("another `edlake logs ship` holds"),
+        "{}",
+        out.all()
+    );
+    assert!(first.wait().unwrap().success());
+    let out = edlake(&config, &["logs", "ship"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("0 shipped, 1 already shipped"),
+        "{}",
+        out.all()
+    );
+
+    // Without tracking_logs.path there is nothing to ship: a configuration error.
+    let out = edlake(
+        &format!(
+            "lms_host = \"h\"\n[datalake]\nurl = \"{}\"\n",
+            dir.path().display()
+        ),
+        &["logs", "ship"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("tracking_logs.path is not set"),
+        "{}",
+        out.all()
+    );
+}
