@@ -73,9 +73,9 @@ pub fn parse(line: &[u8]) -> Result<Event<'_>, Rejection> {
             let text = event.get();
             let offset = text.as_ptr() as usize - json.as_ptr() as usize;
             let mut out = Vec::with_capacity(json.len() + text.len() / 8 + 8);
-            out.extend_from_slice(json[..offset].as_bytes());
+            out.extend_from_slice(&json.as_bytes()[..offset]);
             serde_json::to_writer(&mut out, text).expect("writing to a Vec");
-            out.extend_from_slice(json[offset + text.len()..].as_bytes());
+            out.extend_from_slice(&json.as_bytes()[offset + text.len()..]);
             Cow::Owned(out)
         }
         _ => Cow::Borrowed(json.as_bytes()),
