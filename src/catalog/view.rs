@@ -167,14 +167,7 @@ pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> 
         });
     }
     let select: Vec<String> = select.into_iter().map(|(_, s)| s).collect();
-    format!(
-        "CREATE OR REPLACE VIEW {}.{} AS\nSELECT\n  {}\nFROM {}.{}",
-        quote_ident(database),
-        quote_ident(&spec.view),
-        select.join(",\n  "),
-        quote_ident(database),
-        quote_ident(&spec.raw_table)
-    )
+    select_view_sql(database, spec, &select)
 }
 
 /// `CREATE OR REPLACE VIEW` with a given select list over the raw table.
