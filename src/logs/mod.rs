@@ -119,8 +119,11 @@ pub async fn ship(config: &Config) -> Result<ShipReport> {
             }
         }
     }
-    if let Some(before) = SystemTime::now().checked_sub(settings.keep + RECORD_RETENTION) {
-        ledger.prune(&present, before)?;
+    // Only after a pass that saw every file: `present` must hold all fingerprints on disk.
+    if report.failures.is_empty() {
+        if let Some(before) = SystemTime::now().checked_sub(settings.keep + RECORD_RETENTION) {
+            ledger.prune(&present, before)?;
+        }
     }
 
     if config.catalog_enabled() && !report.shipped.is_empty() {
