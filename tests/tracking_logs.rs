@@ -192,7 +192,7 @@ fn gzip(path: &Path, content: &[u8]) {
 
 /// Files count as settled once neither written nor renamed for `grace`; the inode change
 /// time cannot be set back, so tests wait it out.
-const GRACE: Duration = Duration::from_millis(1000);
+const GRACE: Duration = Duration::from_millis(2000);
 
 fn settle() {
     std::thread::sleep(GRACE + Duration::from_millis(200));
@@ -256,7 +256,7 @@ fn rotated_files_of_every_kind() {
     let config = logs_config(
         &lake.display().to_string(),
         &live,
-        "rotate_age = \"1h\"\ngrace = \"1s\"\nkeep = \"1h\"",
+        "rotate_age = \"1h\"\ngrace = \"2s\"\nkeep = \"1h\"",
     );
     let out = edlake(&config, &["logs", "ship"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
