@@ -42,6 +42,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "catalog",
     "course_structures",
     "tracking_logs",
+    "schedule",
+    "http",
     "tables",
 ];
 
@@ -59,7 +61,68 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub course_structures: CourseStructuresConfig,
     pub tracking_logs: TrackingLogsConfig,
+    pub schedule: ScheduleConfig,
+    pub http: HttpConfig,
     pub tables: Vec<TableConfig>,
+}
+
+/// `edlake run`: when each job runs. Cron expressions, six fields with seconds
+/// (`"0 55 * * * *"`) or the classic five (`"55 * * * *"`), in UTC; `""` turns a job off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// The MySQL tables (Panorama's hourly run at minute 55).
+    pub extract: String,
+    /// Course structures from MongoDB.
+    pub course_structures: String,
+    /// `logs ship`.
+    pub logs: String,
+    /// `catalog sync` of everything: a safety net, since extraction and log shipping keep
+    /// the catalog in step themselves.
+    pub catalog: String,
+    /// After SIGTERM, how long running jobs get to finish before they are cancelled
+    /// (uploads in flight aborted, nothing partial published). Keep it under the
+    /// orchestrator's kill timeout minus 2 s (Kubernetes: 30 s by default).
+    pub drain: String,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            extract: "0 55 * * * *".into(),
+            course_structures: "0 55 * * * *".into(),
+            logs: "0 */5 * * * *".into(),
+            catalog: "0 30 3 * * *".into(),
+            drain: "7s".into(),
+        }
+    }
+}
+
+/// `edlake run`'s HTTP endpoints: `/healthz`, `/readyz`, `/metrics`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// `address:port` to listen on; `""` turns the endpoints off.
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "0.0.0.0:9090".into(),
+        }
+    }
+}
+
+/// A cron expression as `schedule.*` takes it: five fields get a leading `0` seconds field.
+pub fn parse_schedule(expression: &str) -> std::result::Result<cron::Schedule, String> {
+    let fields = expression.split_whitespace().count();
+    let six = if fields == 5 {
+        format!("0 {}", expression.trim())
+    } else {
+        expression.trim().to_string()
+    };
+    cron::Schedule::from_str(&six).map_err(|e| e.to_string())
 }
 
 /// `edlake logs ship`: rotation of the live tracking log and shipping of rotated files.
@@ -476,6 +539,25 @@ impl Config {
         self.validate_catalog()?;
         self.validate_mongodb()?;
         self.validate_tracking_logs()?;
+        for (key, expression) in [
+            ("schedule.extract", &self.schedule.extract),
+            (
+                "schedule.course_structures",
+                &self.schedule.course_structures,
+            ),
+            ("schedule.logs", &self.schedule.logs),
+            ("schedule.catalog", &self.schedule.catalog),
+        ] {
+            if !expression.trim().is_empty() {
+                parse_schedule(expression).map_err(|e| {
+                    anyhow::anyhow!("invalid configuration: {key} {expression:?}: {e} (a cron expression such as \"0 55 * * * *\", or \"\" for off)")
+                })?;
+            }
+        }
+        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            bail!("invalid configuration: http.listen {:?} is not address:port (e.g. \"0.0.0.0:9090\"), or \"\" for off", self.http.listen);
+        }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tables {
             validate_identifier(&t.name)
@@ -534,6 +616,7 @@ impl Config {
     fn validate_tracking_logs(&self) -> Result<()> {
         let t = &self.tracking_logs;
         for (key, value) in [
+            ("schedule.drain", &self.schedule.drain),
             ("tracking_logs.rotate_age", &t.rotate_age),
             ("tracking_logs.grace", &t.grace),
             ("tracking_logs.keep", &t.keep),

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod check;
 pub mod config;
+pub mod daemon;
 pub mod encode;
 pub mod extract;
 pub mod lake;

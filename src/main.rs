@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use edlake::config::Config;
-use edlake::{check, extract, logs, sync};
+use edlake::{check, daemon, extract, logs, sync};
 
 #[derive(Parser)]
 #[command(name = "edlake", version, about = "Open edX datalake extractor")]
@@ -37,6 +37,13 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// The daemon: every job on its schedule ([schedule]), with /healthz, /readyz and
+    /// /metrics on http.listen, until SIGTERM.
+    Run {
+        /// Run every job once and exit: 0 if all succeeded, 1 otherwise (for a CronJob).
+        #[arg(long)]
+        once: bool,
     },
     /// Tracking logs: rotate the live file and ship rotated files to the lake.
     Logs {
@@ -85,8 +92,20 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e.into(), 1),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         match cli.command {
+            Command::Run { once: true } => {
+                if daemon::run_once(&config).await {
+                    ExitCode::SUCCESS
+                } else {
+                    eprintln!("error: a job failed (see the log above)");
+                    ExitCode::from(1)
+                }
+            }
+            Command::Run { once: false } => match daemon::run(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e, 1),
+            },
             Command::Config => match config.redacted().to_toml() {
                 Ok(text) => {
                     print!("{text}");
@@ -181,7 +200,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-    })
+    });
+    // A job cancelled by SIGTERM may leave work on blocking threads (a file being split);
+    // it writes only to spool files, so do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
 /// One `error: table X: …` line per failed table; exit 1 if any failed.

@@ -9,42 +9,6 @@ use std::path::Path;
 
 use common::*;
 
-async fn seed(test: &str, big_rows: u32) -> TestDb {
-    let db = TestDb::new(test).await;
-    db.exec(
-        "CREATE TABLE courseware_studentmodule (
-            id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
-            course_id varchar(255) NOT NULL,
-            module_id varchar(255) NOT NULL,
-            state longtext NULL,
-            modified datetime(6) NOT NULL
-        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-    )
-    .await;
-    let mut conn = db.generator_conn().await;
-    for (course, n, pad) in [
-        ("course-v1:BigOrg+Huge+2024", big_rows, 1800),
-        ("course-v1:UnivCafé+X+Run:1", 50, 10),
-        ("course-v1:Org+Tiny+T1", 2, 10),
-    ] {
-        sqlx::query(
-            "INSERT INTO courseware_studentmodule (course_id, module_id, state, modified)
-             WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
-             SELECT ?, CONCAT('block-v1:x+type@problem+block@', n),
-                    CONCAT('{\"n\": ', n, ', \"pad\": \"', REPEAT('é\"\\\\,', ?), '\"}\\n'),
-                    '2025-06-01 12:00:00.5'
-             FROM seq",
-        )
-        .bind(n)
-        .bind(course)
-        .bind(pad / 4)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    }
-    db
-}
-
 fn config(db: &TestDb, lake_url: &str, extra: &str) -> String {
     lake_config(
         &db.url(),
@@ -107,7 +71,7 @@ async fn assert_no_open_uploads(client: &aws_sdk_s3::Client, bucket: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_lake_matches_the_local_lake_byte_for_byte() {
     // ~4,000 rows of ~1.9 KB: the big partition spans several 5 MiB parts.
-    let db = seed("s3_same_bytes", 4000).await;
+    let db = seed_studentmodule("s3_same_bytes", 4000).await;
     let client = s3_client().await;
     let dir = tempfile::tempdir().unwrap();
     let local = local_lake(&db, dir.path());
@@ -173,7 +137,7 @@ async fn s3_lake_matches_the_local_lake_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_stale_partitions_are_removed_and_others_kept() {
-    let db = seed("s3_stale", 10).await;
+    let db = seed_studentmodule("s3_stale", 10).await;
     let client = s3_client().await;
     let bucket = fresh_bucket(&client, "s3_stale").await;
     // Another LMS shares the bucket and the table: its partitions are not ours to remove.

@@ -23,6 +23,33 @@ use futures::{StreamExt, TryStreamExt};
 use super::{join_key, Payload, Store};
 use crate::config::{ChecksumMode, DatalakeConfig};
 
+/// Aborts a multipart upload that is dropped before it completed or failed.
+struct AbortOnDrop {
+    client: Client,
+    bucket: String,
+    key: String,
+    upload_id: Option<String>,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let Some(upload_id) = self.upload_id.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let request = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(upload_id);
+            runtime.spawn(async move {
+                let _ = request.send().await;
+            });
+        }
+    }
+}
+
 pub struct S3Store {
     client: Client,
     bucket: String,
@@ -111,13 +138,24 @@ impl S3Store {
             .upload_id()
             .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?
             .to_string();
+        // Nothing partial may stay behind, not even invisible parts that cost money: on an
+        // error, and when the upload is cancelled (the daemon stopping mid-upload drops it).
+        let mut guard = AbortOnDrop {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: full_key.clone(),
+            upload_id: Some(upload_id.clone()),
+        };
         match self
             .upload_parts(key, &full_key, &upload_id, path, size)
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                guard.upload_id = None;
+                Ok(())
+            }
             Err(e) => {
-                // Nothing partial may stay behind, not even invisible parts that cost money.
+                guard.upload_id = None;
                 let _ = self
                     .client
                     .abort_multipart_upload()

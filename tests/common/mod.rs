@@ -32,6 +32,44 @@ pub fn stack_var(name: &str) -> String {
     panic!("{name} not found in {}", env_file.display())
 }
 
+/// `courseware_studentmodule` with one big course of `big_rows` rows of about 1.8 KB (CSV
+/// special characters and non-ASCII in every state) and two small ones.
+pub async fn seed_studentmodule(test: &str, big_rows: u32) -> TestDb {
+    let db = TestDb::new(test).await;
+    db.exec(
+        "CREATE TABLE courseware_studentmodule (
+            id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            course_id varchar(255) NOT NULL,
+            module_id varchar(255) NOT NULL,
+            state longtext NULL,
+            modified datetime(6) NOT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    )
+    .await;
+    let mut conn = db.generator_conn().await;
+    for (course, n, pad) in [
+        ("course-v1:BigOrg+Huge+2024", big_rows, 1800),
+        ("course-v1:UnivCafé+X+Run:1", 50, 10),
+        ("course-v1:Org+Tiny+T1", 2, 10),
+    ] {
+        sqlx::query(
+            "INSERT INTO courseware_studentmodule (course_id, module_id, state, modified)
+             WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
+             SELECT ?, CONCAT('block-v1:x+type@problem+block@', n),
+                    CONCAT('{\"n\": ', n, ', \"pad\": \"', REPEAT('é\"\\\\,', ?), '\"}\\n'),
+                    '2025-06-01 12:00:00.5'
+             FROM seq",
+        )
+        .bind(n)
+        .bind(course)
+        .bind(pad / 4)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    db
+}
+
 /// `mysql://user:pw@host:port` of a user allowed to create databases.
 pub fn mysql_server_url() -> String {
     stack_var("EDLAKE_TEST_MYSQL_URL")

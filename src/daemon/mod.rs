@@ -1,0 +1,323 @@
+//! `edlake run`: every job on its cron schedule, with HTTP health, readiness and metrics;
+//! `edlake run --once`: every job once, for a Kubernetes CronJob.
+//!
+//! A job never overlaps itself: its next tick is computed after its run ends, so ticks
+//! that pass during a long run are skipped. A failed job is logged and counted and runs
+//! again at its next tick; it never stops the other jobs or the daemon.
+
+pub mod http;
+pub mod metrics;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{parse_schedule, Config};
+use crate::extract::{self, Selection};
+use crate::{logs, sync};
+use metrics::Metrics;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobKind {
+    Extract,
+    CourseStructures,
+    Logs,
+    Catalog,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Extract,
+        JobKind::CourseStructures,
+        JobKind::Logs,
+        JobKind::Catalog,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Extract => "extract",
+            JobKind::CourseStructures => "course_structures",
+            JobKind::Logs => "logs",
+            JobKind::Catalog => "catalog",
+        }
+    }
+
+    fn expression(self, config: &Config) -> &str {
+        let s = &config.schedule;
+        match self {
+            JobKind::Extract => &s.extract,
+            JobKind::CourseStructures => &s.course_structures,
+            JobKind::Logs => &s.logs,
+            JobKind::Catalog => &s.catalog,
+        }
+    }
+
+    /// Why the job is off, when it is: no schedule, or nothing configured for it.
+    fn off_reason(self, config: &Config) -> Option<&'static str> {
+        if self.expression(config).trim().is_empty() {
+            return Some("schedule is empty");
+        }
+        let configured = match self {
+            JobKind::Extract => !config.tables.is_empty(),
+            JobKind::CourseStructures => config.course_structures_enabled(),
+            JobKind::Logs => config.tracking_logs_enabled(),
+            JobKind::Catalog => config.catalog_enabled(),
+        };
+        (!configured).then_some(match self {
+            JobKind::Extract => "no tables configured",
+            JobKind::CourseStructures => "mongodb.url is not set",
+            JobKind::Logs => "tracking_logs.path is not set",
+            JobKind::Catalog => "the catalog is disabled",
+        })
+    }
+}
+
+/// The jobs that run, each with its schedule.
+pub fn jobs(config: &Config) -> Vec<(JobKind, cron::Schedule)> {
+    JobKind::ALL
+        .into_iter()
+        .filter_map(|job| match job.off_reason(config) {
+            Some(why) => {
+                tracing::info!(job = job.name(), "off: {why}");
+                None
+            }
+            None => Some((
+                job,
+                parse_schedule(job.expression(config)).expect("validated with the config"),
+            )),
+        })
+        .collect()
+}
+
+/// Gap between the schedule's next two ticks.
+fn period(schedule: &cron::Schedule) -> Duration {
+    let mut ticks = schedule.upcoming(Utc);
+    match (ticks.next(), ticks.next()) {
+        (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(3600)),
+        _ => Duration::from_secs(86400 * 365),
+    }
+}
+
+/// Runs one job; `Ok` carries a one-line summary.
+pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) -> Result<String> {
+    let selection = |tables: bool, course_structures: bool| Selection {
+        tables: if tables {
+            config.tables.iter().collect()
+        } else {
+            Vec::new()
+        },
+        course_structures,
+        tracking_logs: false,
+    };
+    match job {
+        JobKind::Extract | JobKind::CourseStructures => {
+            let selection = if job == JobKind::Extract {
+                selection(true, false)
+            } else {
+                selection(false, true)
+            };
+            let outcomes = extract::run(config, &selection, false).await?;
+            let mut failed = Vec::new();
+            let mut rows = 0;
+            for o in &outcomes {
+                match &o.result {
+                    Ok(r) => {
+                        metrics
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .record_table(r);
+                        rows += r.rows;
+                        failed.extend(r.failures.iter().map(|f| format!("{}: {f}", o.table)));
+                    }
+                    Err(e) => failed.push(format!("{}: {e:#}", o.table)),
+                }
+            }
+            anyhow::ensure!(
+                failed.is_empty(),
+                "{} failed: {}",
+                failed.len(),
+                failed.join("; ")
+            );
+            Ok(format!("{} table(s), {rows} rows", outcomes.len()))
+        }
+        JobKind::Logs => {
+            let report = logs::ship(config).await?;
+            metrics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_logs(&report);
+            anyhow::ensure!(
+                report.is_complete(),
+                "{}",
+                report
+                    .failures
+                    .iter()
+                    .cloned()
+                    .chain(
+                        report
+                            .catalog
+                            .iter()
+                            .filter_map(|c| c.as_ref().err().cloned())
+                    )
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            Ok(format!(
+                "{} file(s) shipped, {} already shipped, {} waiting",
+                report.shipped.len(),
+                report.already_shipped,
+                report.waiting.len()
+            ))
+        }
+        JobKind::Catalog => {
+            let selection = extract::select_tables(config, &[])?;
+            let (_, outcomes) = sync::run(config, &selection, false).await?;
+            let mut failed = Vec::new();
+            for o in &outcomes {
+                let mut m = metrics.lock().unwrap_or_else(|e| e.into_inner());
+                match &o.result {
+                    Ok(r) => m.record_catalog(r),
+                    Err(e) => {
+                        m.record_catalog_error();
+                        failed.push(format!("{}: {e:#}", o.table));
+                    }
+                }
+            }
+            anyhow::ensure!(failed.is_empty(), "{}", failed.join("; "));
+            Ok(format!("{} table(s) in step", outcomes.len()))
+        }
+    }
+}
+
+async fn run_and_record(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) -> bool {
+    metrics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .started(job);
+    tracing::info!(job = job.name(), "job started");
+    let started = Instant::now();
+    let result = run_job(config, job, metrics).await;
+    let elapsed = started.elapsed();
+    let ok = result.is_ok();
+    match result {
+        Ok(summary) => tracing::info!(
+            job = job.name(),
+            seconds = elapsed.as_secs_f64(),
+            "job succeeded: {summary}"
+        ),
+        Err(e) => tracing::error!(
+            job = job.name(),
+            seconds = elapsed.as_secs_f64(),
+            "job failed: {}",
+            format!("{e:#}").replace('\n', " ")
+        ),
+    }
+    metrics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .finished(job, ok, elapsed);
+    ok
+}
+
+/// `edlake run --once`: every job once, in order; whether all succeeded.
+pub async fn run_once(config: &Config) -> bool {
+    let jobs = jobs(config);
+    let metrics = Mutex::new(Metrics::new(&[]));
+    let mut all_ok = true;
+    for (job, _) in jobs {
+        all_ok &= run_and_record(config, job, &metrics).await;
+    }
+    all_ok
+}
+
+/// `edlake run`: schedules every job until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> Result<()> {
+    let config = Arc::new(config);
+    let jobs = jobs(&config);
+    anyhow::ensure!(
+        !jobs.is_empty(),
+        "no job to run: every job is off (see the schedule and what is configured)"
+    );
+    let metrics = Arc::new(Mutex::new(Metrics::new(
+        &jobs
+            .iter()
+            .map(|(j, s)| (*j, period(s)))
+            .collect::<Vec<_>>(),
+    )));
+    let mut tasks = JoinSet::new();
+    if !config.http.listen.is_empty() {
+        let (address, server) = http::serve(&config.http.listen, metrics.clone()).await?;
+        tracing::info!(%address, "serving /healthz, /readyz, /metrics");
+        tasks.spawn(server);
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // The job loops run in this task (the jobs' futures borrow the config), concurrently;
+    // their heavy parts run on blocking threads.
+    let loops = jobs.into_iter().map(|(job, schedule)| {
+        tracing::info!(job = job.name(), schedule = %job.expression(&config), "scheduled");
+        job_loop(&config, job, schedule, &metrics, stop_rx.clone())
+    });
+    // Boxed, so that dropping it below really drops (cancels) the running jobs.
+    let mut all = Box::pin(futures::future::join_all(loops));
+    tokio::select! {
+        _ = &mut all => {}
+        _ = shutdown_signal() => {}
+    }
+    let drain = crate::config::parse_duration(&config.schedule.drain).unwrap_or_default();
+    tracing::info!("stopping: no new job starts; running jobs get {drain:?}");
+    let _ = stop_tx.send(true);
+    let finished = tokio::time::timeout(drain, &mut all).await.is_ok();
+    let cancelled = metrics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .running_jobs();
+    if !finished {
+        tracing::warn!(jobs = ?cancelled, "cancelling jobs still running; uploads in flight are aborted, nothing partial is published");
+    }
+    // Dropping the loops cancels what still runs.
+    drop(all);
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    if !finished {
+        // Let the aborts of cancelled multipart uploads go out.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn job_loop(
+    config: &Config,
+    job: JobKind,
+    schedule: cron::Schedule,
+    metrics: &Mutex<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let Some(next) = schedule.upcoming(Utc).next() else {
+            return;
+        };
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        run_and_record(config, job, metrics).await;
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

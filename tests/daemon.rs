@@ -1,0 +1,285 @@
+//! `edlake run`: jobs on second-level schedules against MariaDB, moto and log files; the
+//! HTTP endpoints; SIGTERM; `run --once`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `(status, body)` of a GET, or None while nothing listens.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+fn metric(body: &str, sample: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(sample).map(|v| v.trim().parse().unwrap()))
+        .unwrap_or(0.0)
+}
+
+fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn start(dir: &Path, config: &str) -> Child {
+    let file = dir.join("edlake.toml");
+    std::fs::write(&file, config).unwrap();
+    edlake_command(&file, &["run"])
+        .env("EDLAKE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn jobs_run_on_schedule_endpoints_answer_and_sigterm_stops_it() {
+    let db = seed_studentmodule("daemon_schedule", 20).await;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("tracking.log"),
+        "{\"time\": \"2024-01-01T00:00:00+00:00\", \"event\": {}}\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let config = lake_config(
+        &db.url(),
+        &dir.path().join("lake").display().to_string(),
+        &format!(
+            "[[tables]]\nname = \"courseware_studentmodule\"\npartition_by = \"course_id\"\n\
+             [schedule]\nextract = \"* * * * * *\"\nlogs = \"*/2 * * * * *\"\n\
+             course_structures = \"\"\ncatalog = \"\"\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\n\
+             [tracking_logs]\npath = \"{}\"\nrotate_age = \"0s\"\ngrace = \"0s\"\n",
+            logs.join("tracking.log").display()
+        ),
+    );
+    let mut child = start(dir.path(), &config);
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, b)| s == 200 && b == "ok\n")
+    });
+    wait_for(
+        "two extractions and a log pass",
+        Duration::from_secs(30),
+        || {
+            let body = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+            metric(
+                &body,
+                "edlake_job_runs_total{job=\"extract\",outcome=\"success\"}",
+            ) >= 2.0
+                && metric(
+                    &body,
+                    "edlake_job_runs_total{job=\"logs\",outcome=\"success\"}",
+                ) >= 1.0
+        },
+    );
+    let (status, body) = get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        metric(
+            &body,
+            "edlake_table_rows{table=\"courseware_studentmodule\"}"
+        ),
+        72.0,
+        "{body}"
+    );
+    assert_eq!(
+        metric(&body, "edlake_logs_events_shipped_total"),
+        1.0,
+        "{body}"
+    );
+    assert_eq!(
+        metric(
+            &body,
+            "edlake_job_runs_total{job=\"extract\",outcome=\"failure\"}"
+        ),
+        0.0
+    );
+    assert!(
+        !body.contains("course_structures"),
+        "off jobs are not listed: {body}"
+    );
+    assert_eq!(get(port, "/readyz").unwrap(), (200, "ready\n".to_string()));
+    assert!(files_under(&dir.path().join("lake"))
+        .iter()
+        .any(|f| f.starts_with("openedx/tracking_logs/")));
+
+    // A job that fails is counted, makes the daemon not ready, and does not stop the others.
+    db.exec("DROP TABLE courseware_studentmodule").await;
+    wait_for("a failed extraction", Duration::from_secs(20), || {
+        let body = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        metric(
+            &body,
+            "edlake_job_runs_total{job=\"extract\",outcome=\"failure\"}",
+        ) >= 1.0
+    });
+    let (status, body) = get(port, "/readyz").unwrap();
+    assert_eq!(status, 503);
+    assert!(body.contains("extract: last run failed"), "{body}");
+    let logs_before = metric(
+        &get(port, "/metrics").unwrap().1,
+        "edlake_job_runs_total{job=\"logs\",outcome=\"success\"}",
+    );
+    wait_for("log passes going on", Duration::from_secs(20), || {
+        let body = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        metric(
+            &body,
+            "edlake_job_runs_total{job=\"logs\",outcome=\"success\"}",
+        ) > logs_before
+    });
+
+    let stopping = Instant::now();
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("stopped"), "{stderr}");
+    assert!(stderr.contains("job failed"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_during_an_upload_leaves_nothing_partial() {
+    // About 36 MB in one partition: a multipart upload of several parts.
+    let db = seed_studentmodule("daemon_sigterm", 20_000).await;
+    let s3 = s3_client().await;
+    let bucket = fresh_bucket(&s3, "daemon-sigterm").await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = lake_config(
+        &db.url(),
+        &format!("s3://{bucket}"),
+        &format!(
+            "endpoint = \"{}\"\npart_size_mb = 5\n\
+             [[tables]]\nname = \"courseware_studentmodule\"\npartition_by = \"course_id\"\n\
+             [schedule]\nextract = \"* * * * * *\"\nlogs = \"\"\ncourse_structures = \"\"\ncatalog = \"\"\n\
+             drain = \"0s\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n",
+            s3_endpoint()
+        ),
+    );
+    let mut child = start(dir.path(), &config);
+    // Stop it as soon as the first extraction has started uploading.
+    wait_for("the upload to start", Duration::from_secs(60), || {
+        let body = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        metric(&body, "edlake_job_running{job=\"extract\"}") == 1.0
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let stopping = Instant::now();
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cancelling jobs still running"),
+        "not stopped mid-job: {stderr}"
+    );
+
+    // Whatever was published is whole; no part of an unfinished upload is left.
+    let multipart = s3
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        multipart.uploads().is_empty(),
+        "{:?} / {stderr}",
+        multipart.uploads()
+    );
+    for key in s3_keys(&s3, &bucket, "openedx/").await {
+        let data = s3_get(&s3, &bucket, &key).await;
+        let (_, rows) = read_table_file(&data);
+        let expected = if key.contains("Huge") {
+            20_000
+        } else if key.contains("Tiny") {
+            2
+        } else {
+            50
+        };
+        assert_eq!(rows.len(), expected, "{key} is partial");
+    }
+}
+
+#[tokio::test]
+async fn run_once_runs_every_job_and_reports_failure() {
+    let db = seed_studentmodule("daemon_once", 5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let config = lake_config(
+        &db.url(),
+        &lake.display().to_string(),
+        "[[tables]]\nname = \"courseware_studentmodule\"\npartition_by = \"course_id\"\n",
+    );
+    let out = edlake(&config, &["run", "--once"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        files_under(&lake)
+            .iter()
+            .filter(|f| f.ends_with("courseware_studentmodule.csv"))
+            .count(),
+        3
+    );
+    let bad = config.replace("courseware_studentmodule", "no_such_table");
+    let out = edlake(&bad, &["run", "--once"], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("error: a job failed"), "{}", out.all());
+}
