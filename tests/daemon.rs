@@ -49,12 +49,26 @@ fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn sigterm(child: &Child) {
-    let status = std::process::Command::new("kill")
+/// Sends SIGTERM, checks the daemon exits 0 within 10 s, returns its stderr.
+fn stop_within_10s(child: &mut Child) -> String {
+    let stopping = Instant::now();
+    let sent = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(status.success());
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    let took = stopping.elapsed();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(took < Duration::from_secs(10), "took {took:?}: {stderr}");
+    assert!(status.success(), "{stderr}");
+    stderr
 }
 
 fn start(dir: &Path, config: &str) -> Child {
@@ -166,22 +180,7 @@ async fn jobs_run_on_schedule_endpoints_answer_and_sigterm_stops_it() {
         ) > logs_before
     });
 
-    let stopping = Instant::now();
-    sigterm(&child);
-    let status = child.wait().unwrap();
-    assert!(
-        stopping.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        stopping.elapsed()
-    );
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "{stderr}");
+    let stderr = stop_within_10s(&mut child);
     assert!(stderr.contains("stopped"), "{stderr}");
     assert!(stderr.contains("job failed"), "{stderr}");
 }
@@ -212,22 +211,7 @@ async fn sigterm_during_an_upload_leaves_nothing_partial() {
         metric(&body, "edlake_job_running{job=\"extract\"}") == 1.0
     });
     std::thread::sleep(Duration::from_millis(1500));
-    let stopping = Instant::now();
-    sigterm(&child);
-    let status = child.wait().unwrap();
-    assert!(
-        stopping.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        stopping.elapsed()
-    );
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "{stderr}");
+    let stderr = stop_within_10s(&mut child);
     assert!(
         stderr.contains("cancelling jobs still running"),
         "not stopped mid-job: {stderr}"
