@@ -16,8 +16,19 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Log format on stderr: `text` (default on a terminal) or `json` (one object per line,
+    /// default otherwise: containers, cron). Also $EDLAKE_LOG_FORMAT.
+    #[arg(long, global = true, value_name = "FORMAT", env = "EDLAKE_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
+
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -80,7 +91,7 @@ enum CatalogCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e, 2),
@@ -236,16 +247,24 @@ fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
 }
 
 /// Logs go to stderr so stdout carries only results. `EDLAKE_LOG` / `RUST_LOG` filter.
-fn init_logging() {
+/// Human-readable on a terminal, JSON lines otherwise, unless `format` says.
+fn init_logging(format: Option<LogFormat>) {
     let filter = std::env::var("EDLAKE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into());
-    tracing_subscriber::fmt()
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format.unwrap_or(if terminal {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    }) {
+        LogFormat::Text => builder.with_ansi(terminal).init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
 }
 
 #[cfg(test)]

@@ -253,8 +253,32 @@ async fn run_once_runs_every_job_and_reports_failure() {
         &lake.display().to_string(),
         "[[tables]]\nname = \"courseware_studentmodule\"\npartition_by = \"course_id\"\n",
     );
-    let out = edlake(&config, &["run", "--once"], &[]);
+    // Off a terminal, logs are JSON lines (the harness asks for text; this run does not).
+    let out = edlake(
+        &config,
+        &["run", "--once"],
+        &[("EDLAKE_LOG_FORMAT", "json"), ("EDLAKE_LOG", "info")],
+    );
     assert_eq!(out.code, 0, "{}", out.all());
+    let events: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        events.iter().any(|e| e["level"] == "INFO"
+            && e["job"] == "extract"
+            && e["message"].as_str().unwrap().starts_with("job succeeded")),
+        "{}",
+        out.stderr
+    );
+    let password = url::Url::parse(&db.url())
+        .unwrap()
+        .password()
+        .map(str::to_string);
+    if let Some(password) = password.filter(|p| p.len() > 3) {
+        assert!(!out.stderr.contains(&password), "a secret in the log");
+    }
     assert_eq!(
         files_under(&lake)
             .iter()

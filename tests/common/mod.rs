@@ -185,6 +185,8 @@ pub fn edlake_command(config_file: &Path, args: &[&str]) -> Command {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("EDLAKE_LOG", "warn")
+        // Tests read messages as text; JSON (the default off a terminal) has its own test.
+        .env("EDLAKE_LOG_FORMAT", "text")
         .env("EDLAKE_CATALOG__ENABLED", "false")
         .arg("--config")
         .arg(config_file)
