@@ -660,15 +660,7 @@ impl Config {
         let Some(path) = t.path.clone().filter(|p| !p.as_os_str().is_empty()) else {
             bail!("tracking_logs.path is not set (the live tracking log, e.g. /openedx/data/logs/tracking.log)");
         };
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
+        let dir = crate::source::tracking_logs::parent_dir(&path);
         Ok(TrackingLogsSettings {
             rotated_glob: t
                 .rotated_glob

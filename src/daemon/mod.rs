@@ -104,21 +104,18 @@ fn period(schedule: &cron::Schedule) -> Duration {
 
 /// Runs one job; `Ok` carries a one-line summary.
 pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) -> Result<String> {
-    let selection = |tables: bool, course_structures: bool| Selection {
-        tables: if tables {
-            config.tables.iter().collect()
-        } else {
-            Vec::new()
-        },
-        course_structures,
-        tracking_logs: false,
-    };
     match job {
         JobKind::Extract | JobKind::CourseStructures => {
-            let selection = if job == JobKind::Extract {
-                selection(true, false)
-            } else {
-                selection(false, true)
+            // Course structures have their own schedule: each job extracts only its part.
+            let structures = job == JobKind::CourseStructures;
+            let selection = Selection {
+                tables: if structures {
+                    Vec::new()
+                } else {
+                    config.tables.iter().collect()
+                },
+                course_structures: structures,
+                tracking_logs: false,
             };
             let outcomes = extract::run(config, &selection, false).await?;
             let mut failed = Vec::new();

@@ -113,31 +113,33 @@ impl DaySplitter {
     pub fn write(&mut self, time: OffsetDateTime, line: &[u8]) -> io::Result<()> {
         self.tick += 1;
         let date = time.date();
-        if !self.open.contains_key(&date) {
-            if self.open.len() >= MAX_OPEN_DAYS {
-                let oldest = *self
-                    .open
-                    .iter()
-                    .min_by_key(|(_, d)| d.last_used)
-                    .map(|(date, _)| date)
-                    .expect("open days");
-                self.close(oldest)?;
-            }
-            let part = *self.parts.entry(date).and_modify(|p| *p += 1).or_insert(0);
-            let path = self.dir.join(format!("{date}-{part}.json.gz"));
-            self.open.insert(
-                date,
-                OpenDay {
-                    out: GzLines::create(path)?,
-                    part,
-                    first_event: time,
-                    last_used: 0,
-                },
-            );
+        // Nearly every line goes to a day already open: one lookup for those.
+        if let Some(day) = self.open.get_mut(&date) {
+            day.last_used = self.tick;
+            return day.out.write_line(line);
         }
-        let day = self.open.get_mut(&date).expect("opened above");
-        day.last_used = self.tick;
-        day.out.write_line(line)
+        if self.open.len() >= MAX_OPEN_DAYS {
+            let oldest = *self
+                .open
+                .iter()
+                .min_by_key(|(_, d)| d.last_used)
+                .map(|(date, _)| date)
+                .expect("open days");
+            self.close(oldest)?;
+        }
+        let part = *self.parts.entry(date).and_modify(|p| *p += 1).or_insert(0);
+        let mut out = GzLines::create(self.dir.join(format!("{date}-{part}.json.gz")))?;
+        out.write_line(line)?;
+        self.open.insert(
+            date,
+            OpenDay {
+                out,
+                part,
+                first_event: time,
+                last_used: self.tick,
+            },
+        );
+        Ok(())
     }
 
     fn close(&mut self, date: Date) -> io::Result<()> {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
+use time::macros::format_description;
 
 use crate::catalog::SyncReport;
 use crate::config::{Config, TrackingLogsSettings};
@@ -57,7 +58,6 @@ pub struct ShippedFile {
     pub rejected: BTreeMap<Rejection, u64>,
     pub objects: Vec<String>,
     pub days: Vec<String>,
-    pub content_bytes: u64,
 }
 
 impl ShipReport {
@@ -276,7 +276,6 @@ async fn ship_file(
         rejected: split.rejected,
         objects,
         days,
-        content_bytes: split.bytes,
     });
     if settings.keep.is_zero() {
         remove(&file.path, report);
@@ -293,21 +292,20 @@ pub fn day_key(layout: &Layout, base: &str, fingerprint: &str, day: &DayFile) ->
         Some(format!("{:02}", d.day())),
     ];
     let columns: Vec<String> = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let t = day.first_event;
     let part = if day.part == 0 {
         String::new()
     } else {
         format!("-{}", day.part)
     };
+    let first = day
+        .first_event
+        .format(format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .expect("a UTC time formats");
     format!(
-        "{}{base}-{:04}{:02}{:02}-{:02}{:02}{:02}-{fingerprint}{part}.gz",
-        layout.partition_dir(TABLE, &columns, &values),
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
+        "{}{base}-{first}-{fingerprint}{part}.gz",
+        layout.partition_dir(TABLE, &columns, &values)
     )
 }
 
@@ -345,8 +343,6 @@ pub struct Split {
     pub quarantine: Option<PathBuf>,
     pub rejected: BTreeMap<Rejection, u64>,
     pub events: u64,
-    /// Content bytes read (decompressed).
-    pub bytes: u64,
 }
 
 /// Reads `source` whole and writes its events, by UTC day, under `dir`; lines that are
@@ -354,17 +350,13 @@ pub struct Split {
 pub fn split_file(source: &Path, dir: &Path) -> std::io::Result<Split> {
     let reader = files::open(source)?;
     let mut days = DaySplitter::new(dir);
-    let mut quarantine: Option<GzLines> = None;
+    let mut quarantine = Quarantine {
+        path: dir.join("quarantine.gz"),
+        out: None,
+    };
     let mut rejected: BTreeMap<Rejection, u64> = BTreeMap::new();
     let mut events = 0u64;
-    let quarantine_path = dir.join("quarantine.gz");
-    let to_quarantine = |q: &mut Option<GzLines>, bytes: &[u8]| -> std::io::Result<()> {
-        if q.is_none() {
-            *q = Some(GzLines::create(quarantine_path.clone())?);
-        }
-        q.as_mut().expect("created").write_part(bytes)
-    };
-    let bytes = files::for_each_line(reader, |piece| match piece {
+    files::for_each_line(reader, |piece| match piece {
         Piece::Line(bytes) => match line::parse(bytes) {
             Ok(event) => {
                 events += 1;
@@ -373,29 +365,48 @@ pub fn split_file(source: &Path, dir: &Path) -> std::io::Result<Split> {
             Err(_) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(()),
             Err(why) => {
                 *rejected.entry(why).or_default() += 1;
-                to_quarantine(&mut quarantine, bytes)?;
-                quarantine.as_mut().expect("created").end_line()
+                quarantine.write_part(bytes)?;
+                quarantine.end_line()
             }
         },
-        Piece::LongPart(bytes) => to_quarantine(&mut quarantine, bytes),
+        Piece::LongPart(bytes) => quarantine.write_part(bytes),
         Piece::LongEnd => {
             *rejected.entry(Rejection::TooLong).or_default() += 1;
-            to_quarantine(&mut quarantine, b"")?;
-            quarantine.as_mut().expect("created").end_line()
+            quarantine.end_line()
         }
     })?;
-    let days = days.finish()?;
-    let quarantine = match quarantine {
-        Some(q) => Some(q.finish()?.0),
-        None => None,
-    };
     Ok(Split {
-        days,
-        quarantine,
+        days: days.finish()?,
+        quarantine: match quarantine.out {
+            Some(q) => Some(q.finish()?.0),
+            None => None,
+        },
         rejected,
         events,
-        bytes,
     })
+}
+
+/// The quarantine file of one source, created by its first line.
+struct Quarantine {
+    path: PathBuf,
+    out: Option<GzLines>,
+}
+
+impl Quarantine {
+    fn file(&mut self) -> std::io::Result<&mut GzLines> {
+        if self.out.is_none() {
+            self.out = Some(GzLines::create(self.path.clone())?);
+        }
+        Ok(self.out.as_mut().expect("created above"))
+    }
+
+    fn write_part(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file()?.write_part(bytes)
+    }
+
+    fn end_line(&mut self) -> std::io::Result<()> {
+        self.file()?.end_line()
+    }
 }
 
 /// What the operator reads after a pass.

@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
+use time::macros::format_description;
 
 /// How much decompressed content the fingerprint covers.
 pub const FINGERPRINT_BYTES: usize = 64 * 1024;
@@ -53,17 +54,14 @@ impl RotatedFile {
 /// The content of a file, decompressed when it is gzip (recognised by its magic bytes, so
 /// the name does not matter).
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let mut file = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let n = read_up_to(&mut file, &mut magic)?;
-    let file = File::open(path)?;
-    if n == 2 && magic == [0x1f, 0x8b] {
+    let mut file = BufReader::with_capacity(READ_BUFFER, File::open(path)?);
+    if file.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(BufReader::with_capacity(
             READ_BUFFER,
-            MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, file)),
+            MultiGzDecoder::new(file),
         )))
     } else {
-        Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file)))
+        Ok(Box::new(file))
     }
 }
 
@@ -206,8 +204,9 @@ pub fn rotate_if_due(
     let mut epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let target = loop {
         let date = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-            .map(|t| format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day()))
-            .unwrap_or_else(|_| "00000000".into());
+            .ok()
+            .and_then(|t| t.format(format_description!("[year][month][day]")).ok())
+            .unwrap_or_else(|| "00000000".into());
         let candidate = dir.join(format!("{name}-{date}-{epoch}"));
         if !candidate.exists() {
             break candidate;
