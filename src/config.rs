@@ -114,6 +114,39 @@ impl Default for HttpConfig {
     }
 }
 
+/// The tables extracted when the config lists none: Panorama's, in its layout, with the
+/// big per-learner table partitioned by course as Panorama does.
+const DEFAULT_TABLES: &[(&str, &[&str])] = &[
+    ("auth_user", &[]),
+    ("auth_userprofile", &[]),
+    ("student_courseenrollment", &[]),
+    ("student_courseaccessrole", &[]),
+    ("course_overviews_courseoverview", &[]),
+    ("courseware_studentmodule", &["course_id"]),
+    ("grades_persistentcoursegrade", &[]),
+    ("student_manualenrollmentaudit", &[]),
+    ("student_courseenrollmentallowed", &[]),
+    ("certificates_generatedcertificate", &[]),
+    ("course_groups_cohortmembership", &[]),
+    ("course_groups_coursecohort", &[]),
+    ("course_groups_coursecohortssettings", &[]),
+    ("course_groups_courseusergroup", &[]),
+    ("course_groups_courseusergroup_users", &[]),
+    ("course_groups_courseusergrouppartitiongroup", &[]),
+    ("course_groups_unregisteredlearnercohortassignments", &[]),
+];
+
+pub fn default_tables() -> Vec<TableConfig> {
+    DEFAULT_TABLES
+        .iter()
+        .map(|(name, partition_by)| TableConfig {
+            name: name.to_string(),
+            partition_by: partition_by.iter().map(|c| c.to_string()).collect(),
+            ..TableConfig::default()
+        })
+        .collect()
+}
+
 /// A cron expression as `schedule.*` takes it: five fields get a leading `0` seconds field.
 pub fn parse_schedule(expression: &str) -> std::result::Result<cron::Schedule, String> {
     let fields = expression.split_whitespace().count();
@@ -370,7 +403,7 @@ impl Default for CatalogConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TableConfig {
     pub name: String,
@@ -465,7 +498,8 @@ impl Config {
                 _ => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
             },
         };
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        // Built without the defaults first, to tell "no tables listed" from `tables = []`.
+        let mut figment = Figment::new();
         if let Some(path) = &file {
             if !path.is_file() {
                 bail!(
@@ -486,7 +520,9 @@ impl Config {
                 })
                 .split("__"),
         );
-        let mut config: Config = figment
+        let tables_listed = figment.contains("tables");
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(figment)
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {}", one_line(&e)))?;
         for (name, set) in RAW_ENV_SECRETS {
@@ -496,6 +532,11 @@ impl Config {
                 })?;
                 set(&mut config, value);
             }
+        }
+        // A config that names a database but no tables gets Panorama's; one without a
+        // database (a tracking-log sidecar) extracts none.
+        if !tables_listed && !config.mysql.url.is_empty() {
+            config.tables = default_tables();
         }
         config.validate()?;
         Ok(config)
@@ -1156,6 +1197,41 @@ mod tests {
         assert_eq!(t.partition_by, vec!["x", "y"]);
         let t: TableConfig = toml::from_str("name = 'a'").unwrap();
         assert!(t.partition_by.is_empty());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn panorama_tables_when_none_listed() {
+        figment::Jail::expect_with(|jail| {
+            let head = "lms_host = 'lms'\n[mysql]\nurl = 'mysql://u@h:3306/db'\n";
+            jail.create_file("none.toml", head)?;
+            jail.create_file("empty.toml", &format!("tables = []\n{head}"))?;
+            jail.create_file("sidecar.toml", "lms_host = 'lms'\n")?;
+            let load = |f: &str| Config::load(Some(Path::new(f))).map_err(|e| e.to_string());
+            let c = load("none.toml")?;
+            assert_eq!(c.tables.len(), 17);
+            let studentmodule = c
+                .tables
+                .iter()
+                .find(|t| t.name == "courseware_studentmodule")
+                .unwrap();
+            assert_eq!(studentmodule.partition_by, ["course_id"]);
+            assert!(
+                load("empty.toml")?.tables.is_empty(),
+                "tables = [] means none"
+            );
+            assert!(
+                load("sidecar.toml")?.tables.is_empty(),
+                "no database, no tables"
+            );
+            // The shipped config relies on the defaults.
+            let shipped = Config::load(Some(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_FILE),
+            ))
+            .map_err(|e| e.to_string())?;
+            assert_eq!(shipped.tables, default_tables());
+            Ok(())
+        });
     }
 
     #[test]

@@ -226,16 +226,18 @@ async fn one_course(test: &str) -> (TestDb, mongodb::Database, ObjectId) {
     (mysql, mongo, v)
 }
 
+/// Course structures only: `tables = []` turns off the default MySQL tables.
 fn config(mysql: &TestDb, mongo: &mongodb::Database, lake: &str, more: &str) -> String {
-    lake_config(
-        &mysql.url(),
-        lake,
-        &format!(
-            "[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\nconnect_timeout_secs = 3\n{more}",
-            mongo_url(),
-            mongo.name()
-        ),
-    )
+    "tables = []\n".to_string()
+        + &lake_config(
+            &mysql.url(),
+            lake,
+            &format!(
+                "[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\nconnect_timeout_secs = 3\n{more}",
+                mongo_url(),
+                mongo.name()
+            ),
+        )
 }
 
 fn partition_file(root: &std::path::Path, course_id: &str) -> std::path::PathBuf {
@@ -619,17 +621,18 @@ async fn course_partitions_and_the_view_are_registered_in_glue() {
     let s3 = s3_client().await;
     let bucket = fresh_bucket(&s3, "cs-glue").await;
     let glue_db = fresh_glue_database("cs_glue");
-    let cfg = lake_config(
-        &mysql.url(),
-        &format!("s3://{bucket}"),
-        &format!(
-            "endpoint = \"{}\"\n[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\n{}",
-            s3_endpoint(),
-            mongo_url(),
-            mongo.name(),
-            catalog_config(&glue_db, &bucket)
-        ),
-    );
+    let cfg = "tables = []\n".to_string()
+        + &lake_config(
+            &mysql.url(),
+            &format!("s3://{bucket}"),
+            &format!(
+                "endpoint = \"{}\"\n[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\n{}",
+                s3_endpoint(),
+                mongo_url(),
+                mongo.name(),
+                catalog_config(&glue_db, &bucket)
+            ),
+        );
     let out = edlake(&cfg, &["extract"], &[("EDLAKE_CATALOG__ENABLED", "true")]);
     assert_eq!(out.code, 0, "{}", out.all());
     let glue = glue_client().await;
