@@ -12,6 +12,7 @@ pub mod encode;
 pub mod extract;
 pub mod lake;
 pub mod logs;
+pub mod progress;
 pub mod source;
 pub mod store;
 pub mod sync;

@@ -91,7 +91,17 @@ enum CatalogCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let text_on_terminal = init_logging(cli.log_format);
+    let long_one_shot = matches!(
+        cli.command,
+        Command::Extract { .. }
+            | Command::Logs {
+                command: LogsCommand::Ship
+            }
+    );
+    if text_on_terminal && long_one_shot {
+        edlake::progress::enable();
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e, 2),
@@ -247,23 +257,30 @@ fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
 }
 
 /// Logs go to stderr so stdout carries only results. `EDLAKE_LOG` / `RUST_LOG` filter.
-/// Human-readable on a terminal, JSON lines otherwise, unless `format` says.
-fn init_logging(format: Option<LogFormat>) {
+/// Human-readable on a terminal, JSON lines otherwise, unless `format` says. True when
+/// the log is text on a terminal: the one place progress bars belong.
+fn init_logging(format: Option<LogFormat>) -> bool {
     let filter = std::env::var("EDLAKE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into());
     let terminal = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(edlake::progress::Stderr)
         .with_target(false);
     match format.unwrap_or(if terminal {
         LogFormat::Text
     } else {
         LogFormat::Json
     }) {
-        LogFormat::Text => builder.with_ansi(terminal).init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => {
+            builder.with_ansi(terminal).init();
+            terminal
+        }
+        LogFormat::Json => {
+            builder.json().flatten_event(true).init();
+            false
+        }
     }
 }
 

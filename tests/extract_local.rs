@@ -106,6 +106,8 @@ async fn partitions_layout_and_contents() {
     let lake = tempfile::tempdir().unwrap();
     let out = edlake(&config(&db, lake.path(), ""), &["extract"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
+    // Progress bars are for terminals; a pipe gets none (no cursor escapes).
+    assert!(!out.all().contains('\x1b'), "{}", out.all());
 
     let files = partition_files(lake.path());
     let base = "openedx/courseware_studentmodule/lms=lms.example.com";

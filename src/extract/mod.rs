@@ -13,6 +13,7 @@ use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
+use crate::progress::{self, Bar};
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
 
@@ -221,6 +222,11 @@ pub async fn extract_table(
 ) -> Result<TableReport> {
     let started = Instant::now();
     let mut plan = source.plan(table).await?;
+    let bar = if progress::enabled() {
+        Bar::rows(&table.name, source.estimated_rows(&table.name).await)
+    } else {
+        Bar::rows(&table.name, None)
+    };
     if let Some(catalog) = catalog {
         // Files must line up with the Glue columns, which only ever grow at the end.
         let existing = catalog
@@ -249,8 +255,14 @@ pub async fn extract_table(
         config.extract.memory_budget_mb * 1024 * 1024,
     );
     let mut key = Vec::with_capacity(64);
+    let mut unreported = 0u64;
     let rows = source
         .scan(&plan, |row| {
+            unreported += 1;
+            if unreported == 4096 {
+                bar.inc(unreported);
+                unreported = 0;
+            }
             key.clear();
             for j in 0..partition_count {
                 push_key_value(&mut key, raw(row, data_count + j)?);
@@ -280,6 +292,8 @@ pub async fn extract_table(
             })
         })
         .await?;
+    bar.inc(unreported);
+    bar.stage("finishing files");
     if partition_count == 0 {
         spool.ensure(&[], Vec::new());
     }
@@ -321,6 +335,7 @@ pub async fn extract_table(
             .collect::<Result<Vec<_>>>()?,
         None => Vec::new(),
     };
+    bar.stage(&format!("uploading {} file(s)", partitions.len()));
     futures::stream::iter(partitions)
         .map(|p| {
             let key = layout.object_key(&table.name, &partition_names, &p.values);
@@ -348,6 +363,7 @@ pub async fn extract_table(
     }
     report.stale_removed = stale.len();
     if let Some(catalog) = catalog {
+        bar.stage("catalog");
         let spec = catalog::table_spec(config, table, &plan)?;
         let synced = catalog
             .sync_table(&spec, &registered, false)

@@ -23,6 +23,7 @@ use crate::catalog::SyncReport;
 use crate::config::{Config, TrackingLogsSettings};
 use crate::encode::gzip_lines::{DayFile, DaySplitter, GzLines};
 use crate::lake::Layout;
+use crate::progress::Bar;
 use crate::source::tracking_logs::line::{self, Rejection};
 use crate::source::tracking_logs::{self as files, Piece, RotatedFile, Rotation};
 use crate::store::{self, Payload, Store};
@@ -215,7 +216,8 @@ async fn ship_file(
     let work = spool.join(&fingerprint[..16]);
     fs::create_dir_all(&work)?;
     let (source, dir) = (file.path.clone(), work.clone());
-    let split = tokio::task::spawn_blocking(move || split_file(&source, &dir))
+    let bar = Bar::bytes(&file.path.display().to_string(), file.size);
+    let split = tokio::task::spawn_blocking(move || split_file(&source, &dir, &bar))
         .await?
         .map_err(|e| anyhow!("cannot read it: {e} (left in place; a corrupt or truncated gzip stays until fixed or removed)"))?;
 
@@ -347,8 +349,8 @@ pub struct Split {
 
 /// Reads `source` whole and writes its events, by UTC day, under `dir`; lines that are
 /// not events go, unchanged, to a quarantine file.
-pub fn split_file(source: &Path, dir: &Path) -> std::io::Result<Split> {
-    let reader = files::open(source)?;
+pub fn split_file(source: &Path, dir: &Path, bar: &Bar) -> std::io::Result<Split> {
+    let reader = files::open_reader(bar.wrap_read(File::open(source)?))?;
     let mut days = DaySplitter::new(dir);
     let mut quarantine = Quarantine {
         path: dir.join("quarantine.gz"),

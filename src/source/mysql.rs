@@ -290,6 +290,21 @@ impl MysqlSource {
         Ok(rows)
     }
 
+    /// InnoDB's row-count estimate (statistics, often off by tens of percent): enough for
+    /// a progress bar, never for a result. None when unknown.
+    pub async fn estimated_rows(&self, table: &str) -> Option<u64> {
+        sqlx::query_scalar::<_, Option<u64>>(
+            "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+        )
+        .bind(&self.database)
+        .bind(table)
+        .fetch_optional(&self.pool)
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

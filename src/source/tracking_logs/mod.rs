@@ -54,7 +54,12 @@ impl RotatedFile {
 /// The content of a file, decompressed when it is gzip (recognised by its magic bytes, so
 /// the name does not matter).
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let mut file = BufReader::with_capacity(READ_BUFFER, File::open(path)?);
+    open_reader(File::open(path)?)
+}
+
+/// [`open`] on an already open file (or a reader wrapped around one).
+pub fn open_reader(raw: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut file = BufReader::with_capacity(READ_BUFFER, raw);
     if file.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(BufReader::with_capacity(
             READ_BUFFER,
