@@ -181,6 +181,10 @@ pub struct TrackingLogsConfig {
     pub grace: String,
     /// How long a shipped local file is kept before edlake deletes it (`"0s"`: at once).
     pub keep: String,
+    /// `edlake run`: on SIGTERM, after the running jobs, rotate the live file whatever its
+    /// age and ship it. For a log directory that dies with the process (a Kubernetes
+    /// sidecar's emptyDir); it makes stopping take `grace` plus the shipping time.
+    pub ship_on_stop: bool,
     /// Destination root (local directory, `file://` or `s3://bucket[/root]`); default
     /// `datalake.url`. Objects go under `<prefix>/tracking_logs/` there.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +210,7 @@ impl Default for TrackingLogsConfig {
             rotate_age: "1h".into(),
             grace: "5s".into(),
             keep: "1d".into(),
+            ship_on_stop: false,
             url: None,
             state_dir: None,
             raw_table: None,

@@ -244,6 +244,49 @@ async fn sigterm_during_an_upload_leaves_nothing_partial() {
 }
 
 #[tokio::test]
+async fn ship_on_stop_ships_the_live_log_before_exit() {
+    // A sidecar whose log directory dies with the pod: what the live file holds at SIGTERM
+    // is shipped, though the next scheduled pass is far away and rotation not due.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let live = logs.join("tracking.log");
+    let events: String = (0..50)
+        .map(|i| format!("{{\"time\": \"2024-01-01T00:00:{i:02}+00:00\", \"name\": \"e{i}\"}}\n"))
+        .collect();
+    std::fs::write(&live, &events).unwrap();
+    let port = free_port();
+    let lake = dir.path().join("lake");
+    let config = format!(
+        "lms_host = \"lms.example.com\"\n[datalake]\nurl = \"{}\"\n\
+         [schedule]\nlogs = \"0 0 0 1 1 *\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n\
+         [tracking_logs]\npath = \"{}\"\ngrace = \"1s\"\nship_on_stop = true\n",
+        lake.display(),
+        live.display()
+    );
+    let mut child = start(dir.path(), &config);
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+    assert!(
+        files_under(&lake).is_empty(),
+        "nothing shipped before the stop"
+    );
+    let stderr = stop_within_10s(&mut child);
+    assert!(stderr.contains("final log pass done"), "{stderr}");
+    let objects: Vec<String> = files_under(&lake)
+        .into_iter()
+        .filter(|f| {
+            f.starts_with("openedx/tracking_logs/lms=lms.example.com/year=2024/month=01/day=01/")
+        })
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let lines = gunzip_lines(&std::fs::read(lake.join(&objects[0])).unwrap());
+    assert_eq!(lines.len(), 50);
+    assert!(!live.exists(), "the live file was rotated");
+}
+
+#[tokio::test]
 async fn run_once_runs_every_job_and_reports_failure() {
     let db = seed_studentmodule("daemon_once", 5).await;
     let dir = tempfile::tempdir().unwrap();

@@ -283,8 +283,29 @@ pub async fn run(config: Config) -> Result<()> {
         // Let the aborts of cancelled multipart uploads go out.
         tokio::time::sleep(Duration::from_millis(1000)).await;
     }
+    if config.tracking_logs.ship_on_stop && config.tracking_logs_enabled() {
+        ship_before_exit(&config).await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The last log pass of a process whose log directory dies with it: the live file is
+/// rotated whatever its age and shipped. Exactly-once still holds: a pass killed here
+/// leaves only what any killed pass leaves.
+async fn ship_before_exit(config: &Config) {
+    let mut last = config.clone();
+    last.tracking_logs.rotate_age = "0s".into();
+    tracing::info!("tracking_logs.ship_on_stop: rotating and shipping the live log before exit");
+    match logs::ship(&last).await {
+        Ok(report) if report.is_complete() => tracing::info!(
+            shipped = report.shipped.len(),
+            waiting = report.waiting.len(),
+            "final log pass done"
+        ),
+        Ok(report) => tracing::error!("final log pass incomplete: {}", report.failures.join("; ")),
+        Err(e) => tracing::error!("final log pass failed: {e:#}"),
+    }
 }
 
 async fn job_loop(
