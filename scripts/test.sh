@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite. Brings the local stack up first (MariaDB and the moto S3 server on
-# 127.0.0.1, installed if missing), then runs every unit and integration test against it.
+# 127.0.0.1, installed if missing), then runs every unit and integration test against it,
+# then validates the deployment files offline (scripts/validate-deploy.sh). Arguments go to
+# the test runner (a filter, `--no-capture`, …).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,8 +10,12 @@ scripts/stack-up.sh
 # shellcheck disable=SC1091
 source .stack/env
 
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --all-targets --no-fail-fast "$@"
+  cargo nextest run --all-targets --no-fail-fast "$@" || status=$?
 else
-  cargo test --all-targets --no-fail-fast "$@"
+  cargo test --all-targets --no-fail-fast "$@" || status=$?
 fi
+# After the tests: they built the edlake binary the embedded configs are checked with.
+scripts/validate-deploy.sh || status=$?
+exit "$status"
