@@ -38,17 +38,13 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 log() { printf '[stack-up] %s\n' "$*" >&2; }
 die() { printf '[stack-up] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=scripts/install-lib.sh
+source "$SCRIPT_DIR/install-lib.sh"
 if [[ $(id -u) -eq 0 ]]; then
-  SUDO=()
   LOG_DIR="${EDLAKE_STACK_LOG_DIR:-/var/log/edlake-stack}"
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-  LOG_DIR="${EDLAKE_STACK_LOG_DIR:-$STACK_DIR/logs}"
 else
-  SUDO=(false)   # every root-only step fails with a clear message below
   LOG_DIR="${EDLAKE_STACK_LOG_DIR:-$STACK_DIR/logs}"
 fi
-as_root() { "${SUDO[@]}" "$@"; }
 
 mkdir -p "$STACK_DIR" "$LOG_DIR"
 MARIADB_LOG="$LOG_DIR/mariadbd.log"
@@ -56,18 +52,6 @@ MOTO_LOG="$LOG_DIR/moto-$MOTO_PORT.log"
 MONGO_LOG="$LOG_DIR/mongo-$MONGO_PORT.log"
 
 # ------------------------------------------------------------------ packages
-APT_UPDATED=0
-apt_install() {
-  [[ ${SUDO[0]:-} == false ]] && die "need root (or sudo) to apt-get install $*"
-  if [[ $APT_UPDATED -eq 0 ]]; then
-    log "apt-get update"
-    as_root apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "apt-get install $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
 need_pkgs=()
 if ! command -v mariadbd >/dev/null 2>&1; then
   need_pkgs+=(mariadb-server mariadb-client)
@@ -75,12 +59,8 @@ elif ! command -v mariadb >/dev/null 2>&1 || ! command -v mariadb-admin >/dev/nu
   need_pkgs+=(mariadb-client)
 fi
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
-if ! command -v python3 >/dev/null 2>&1; then
-  need_pkgs+=(python3 python3-venv)
-elif [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  # Debian splits venv/ensurepip out of python3.
-  need_pkgs+=(python3-venv)
-fi
+# shellcheck disable=SC2207
+need_pkgs+=($(python_packages))
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   apt_install "${need_pkgs[@]}"
 fi

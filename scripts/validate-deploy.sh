@@ -31,37 +31,17 @@ export K8S_VERSIONS="${K8S_VERSIONS:-1.29.0 1.37.0}"
 log() { printf '[validate-deploy] %s\n' "$*" >&2; }
 die() { printf '[validate-deploy] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ $(id -u) -eq 0 ]]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-else
-  SUDO=(false)
-fi
-
-APT_UPDATED=0
-apt_install() {
-  [[ ${SUDO[0]:-} == false ]] && die "need root (or sudo) to apt-get install $*"
-  if [[ $APT_UPDATED -eq 0 ]]; then
-    log "apt-get update"
-    "${SUDO[@]}" apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "apt-get install $*"
-  # No recommends: docker-compose recommends docker.io, a whole engine we do not need.
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=scripts/install-lib.sh
+source "$SCRIPT_DIR/install-lib.sh"
 
 # ------------------------------------------------------------------ packages
 need_pkgs=()
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
-if ! command -v python3 >/dev/null 2>&1; then
-  need_pkgs+=(python3 python3-venv)
-elif [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  need_pkgs+=(python3-venv)
-fi
+# shellcheck disable=SC2207
+need_pkgs+=($(python_packages))
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
-  apt_install "${need_pkgs[@]}"
+  # No recommends: docker-compose recommends docker.io, a whole engine we do not need.
+  apt_install --no-install-recommends "${need_pkgs[@]}"
 fi
 
 if [[ ! -x "$VENV/bin/python" ]]; then

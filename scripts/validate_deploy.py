@@ -351,13 +351,21 @@ def _(problems):
     cmd = shlex.split(os.environ.get("KUSTOMIZE", ""))
     if not cmd:
         raise Skip("kustomize not installed (neither kustomize nor kubectl on PATH)")
-    p = run(cmd + [str(K8S)])
-    if p.returncode != 0:
-        problems.append(f"{' '.join(cmd)} deploy/k8s: {p.stderr.strip()}")
+
+    def build(target, label):
+        """The objects kustomize builds from `target`, each validated; None if it failed."""
+        p = run(cmd + [target])
+        if p.returncode != 0:
+            problems.append(f"{' '.join(cmd)} {label}: {p.stderr.strip()}")
+            return None
+        docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+        for d in docs:
+            validate_k8s(d, f"kustomize build {label}", problems)
+        return docs
+
+    base_docs = build(str(K8S), "deploy/k8s")
+    if base_docs is None:
         return "deploy/k8s"
-    base_docs = [d for d in yaml.safe_load_all(p.stdout) if d]
-    for d in base_docs:
-        validate_k8s(d, "kustomize build deploy/k8s", problems)
     # The sidecar is a Component: build it the way it is used, in a kustomization that also
     # holds Tutor's LMS Deployment (here the fixture). Paths must be relative for kustomize.
     with tempfile.TemporaryDirectory() as t:
@@ -369,13 +377,9 @@ def _(problems):
             "resources": [FIXTURE.name, os.path.relpath(K8S, t)],
             "components": [os.path.relpath(SIDECAR, t)],
         }))
-        p = run(cmd + [t])
-    if p.returncode != 0:
-        problems.append(f"{' '.join(cmd)} of fixture + deploy/k8s + sidecar component: {p.stderr.strip()}")
+        docs = build(t, "of fixture + deploy/k8s + sidecar component")
+    if docs is None:
         return "deploy/k8s"
-    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
-    for d in docs:
-        validate_k8s(d, "kustomize build with the sidecar component", problems)
     lms = next((d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "lms"), None)
     ours, _ = merged_lms()
     if lms is None:
