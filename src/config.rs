@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "tracking_logs",
     "schedule",
     "http",
+    "lease",
     "tables",
 ];
 
@@ -63,7 +64,37 @@ pub struct Config {
     pub tracking_logs: TrackingLogsConfig,
     pub schedule: ScheduleConfig,
     pub http: HttpConfig,
+    pub lease: LeaseConfig,
     pub tables: Vec<TableConfig>,
+}
+
+/// One writer at a time per table of an LMS: the lease each extraction and catalog sync of a
+/// table holds, kept in the lake.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeaseConfig {
+    /// How long to wait for a table another edlake is writing; `"0s"`: fail that table at
+    /// once with a message naming the holder.
+    pub wait: String,
+    /// A lease not renewed for this long is free (its holder died); renewed every third of
+    /// it.
+    pub ttl: String,
+}
+
+impl Default for LeaseConfig {
+    fn default() -> Self {
+        LeaseConfig {
+            wait: "30m".into(),
+            ttl: "60s".into(),
+        }
+    }
+}
+
+/// [`LeaseConfig`] parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseSettings {
+    pub wait: Duration,
+    pub ttl: Duration,
 }
 
 /// `edlake run`: when each job runs. Cron expressions, six fields with seconds
@@ -600,6 +631,7 @@ impl Config {
                 })?;
             }
         }
+        self.lease_settings()?;
         if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
         {
             bail!("invalid configuration: http.listen {:?} is not address:port (e.g. \"0.0.0.0:9090\"), or \"\" for off", self.http.listen);
@@ -635,6 +667,21 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    pub fn lease_settings(&self) -> Result<LeaseSettings> {
+        let parse = |key: &str, text: &str| {
+            parse_duration(text)
+                .map_err(|e| anyhow::anyhow!("invalid configuration: lease.{key} {text:?}: {e}"))
+        };
+        let settings = LeaseSettings {
+            wait: parse("wait", &self.lease.wait)?,
+            ttl: parse("ttl", &self.lease.ttl)?,
+        };
+        if settings.ttl < Duration::from_secs(3) {
+            bail!("invalid configuration: lease.ttl must be at least 3s (it is renewed every third of it)");
+        }
+        Ok(settings)
     }
 
     fn validate_mongodb(&self) -> Result<()> {

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod encode;
 pub mod extract;
 pub mod lake;
+pub mod lease;
 pub mod logs;
 pub mod progress;
 pub mod source;

@@ -11,6 +11,7 @@ use crate::catalog::{self, Catalog, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::extract::{course_structures, Selection};
 use crate::lake::Layout;
+use crate::lease;
 use crate::logs;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -33,16 +34,31 @@ pub async fn run(
     } else {
         Some(Arc::new(MysqlSource::connect(config).await?))
     };
+    let lease = config.lease_settings()?;
     let store = store::open(config).await?;
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let catalog = Arc::new(Catalog::open(config).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
     let outcomes = futures::stream::iter(tables.iter().copied())
         .map(|table| {
             let (source, store, catalog) = (source.clone(), store.clone(), catalog.clone());
+            let layout = &layout;
             async move {
                 let source = source.as_ref().expect("connected when there are tables");
-                let result =
-                    sync_table(config, source, store.as_ref(), &catalog, table, dry_run).await;
+                let work = sync_table(config, source, store.as_ref(), &catalog, table, dry_run);
+                let result = if dry_run {
+                    work.await
+                } else {
+                    lease::hold(
+                        store.clone(),
+                        layout,
+                        &table.name,
+                        "catalog sync",
+                        lease,
+                        work,
+                    )
+                    .await
+                };
                 if let Err(e) = &result {
                     tracing::error!(table = %table.name, "{e:#}");
                 }
@@ -65,8 +81,7 @@ pub async fn run(
     if selection.course_structures {
         // Types are fixed, so only the lake is read: MongoDB is not needed.
         let table = config.course_structures_table();
-        let result = async {
-            let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+        let work = async {
             let keys = store
                 .list(&layout.lms_dir(&table.name))
                 .await
@@ -74,8 +89,20 @@ pub async fn run(
             let desired = catalog::partitions_from_keys(config, &table, &keys)?;
             let spec = course_structures::table_spec(config)?;
             catalog.sync_table(&spec, &desired, dry_run).await
-        }
-        .await;
+        };
+        let result = if dry_run {
+            work.await
+        } else {
+            lease::hold(
+                store.clone(),
+                &layout,
+                &table.name,
+                "catalog sync",
+                lease,
+                work,
+            )
+            .await
+        };
         if let Err(e) = &result {
             tracing::error!(table = %table.name, "{e:#}");
         }

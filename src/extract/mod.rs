@@ -13,6 +13,7 @@ use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
+use crate::lease;
 use crate::progress::{self, Bar};
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -135,6 +136,7 @@ pub async fn run(
     } else {
         None
     };
+    let lease = config.lease_settings()?;
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
@@ -154,13 +156,21 @@ pub async fn run(
                     let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
                     let catalog = catalog.clone();
                     async move {
-                        let result = extract_table(
+                        let work = extract_table(
                             config,
                             &source,
                             store.as_ref(),
                             catalog.as_deref(),
                             &layout,
                             table,
+                        );
+                        let result = lease::hold(
+                            store.clone(),
+                            &layout,
+                            &table.name,
+                            "extract",
+                            lease,
+                            work,
                         )
                         .await;
                         log_outcome(&table.name, &result);
@@ -179,13 +189,21 @@ pub async fn run(
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
     if selection.course_structures {
-        let result = course_structures::extract(
+        let work = course_structures::extract(
             config,
             source.as_deref(),
             store.as_ref(),
             catalog.as_deref(),
             &layout,
             full,
+        );
+        let result = lease::hold(
+            store.clone(),
+            &layout,
+            course_structures::TABLE,
+            "extract",
+            lease,
+            work,
         )
         .await;
         log_outcome(course_structures::TABLE, &result);

@@ -39,6 +39,19 @@ pub trait Store: Send + Sync {
     /// Deletes the keys; missing keys are not an error.
     async fn delete(&self, keys: &[String]) -> Result<()>;
 
+    /// A small object and its version tag (S3: its ETag), or None when it does not exist.
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, String)>>;
+
+    /// Compare-and-swap: writes `bytes` to `key` only if the object's version is still
+    /// `expected` (None: only if there is no object). Returns the new version tag, or None
+    /// when another writer got there first. What the lake lease is built on.
+    async fn put_if(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        expected: Option<&str>,
+    ) -> Result<Option<String>>;
+
     /// A directory for spool files of one run, on a filesystem from which `put` of a
     /// [`Payload::File`] is cheap. Removed when the returned guard drops.
     fn spool_dir(&self) -> Result<tempfile::TempDir>;

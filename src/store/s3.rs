@@ -346,6 +346,71 @@ impl Store for S3Store {
         Ok(())
     }
 
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, String)>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(anyhow!(describe("read", &self.url(key), &self.bucket, &e))),
+        };
+        let tag = out
+            .e_tag()
+            .ok_or_else(|| anyhow!("S3 returned no ETag for {}", self.url(key)))?
+            .to_string();
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
+            .into_bytes();
+        Ok(Some((data, tag)))
+    }
+
+    async fn put_if(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        expected: Option<&str>,
+    ) -> Result<Option<String>> {
+        // S3 conditional writes: If-None-Match: * creates only, If-Match replaces only that
+        // version. 412 means the condition failed; 409 that a concurrent conditional write
+        // won the race.
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .body(ByteStream::from(bytes));
+        req = match expected {
+            None => req.if_none_match("*"),
+            Some(tag) => req.if_match(tag),
+        };
+        if let Some(kms) = &self.sse_kms_key_id {
+            req = req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        match req.send().await {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 409 | 412) => {
+                Ok(None)
+            }
+            // A missing object under If-Match: another writer removed it; also a lost race.
+            Err(SdkError::ServiceError(e))
+                if expected.is_some() && e.raw().status().as_u16() == 404 =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(anyhow!(describe("write", &self.url(key), &self.bucket, &e))),
+        }
+    }
+
     fn spool_dir(&self) -> Result<tempfile::TempDir> {
         super::spool_in(&self.spool_dir)
     }

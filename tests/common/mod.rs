@@ -213,7 +213,13 @@ pub fn lake_config(mysql_url: &str, lake_url: &str, rest: &str) -> String {
     )
 }
 
-/// Every file under `root`, relative, with `/` separators.
+/// Lease records (and their local lock files): edlake's coordination state, outside every
+/// table, left out of lake listings; tests/lease.rs reads them directly.
+fn is_lease(key: &str) -> bool {
+    key.contains("_edlake/leases/")
+}
+
+/// Every file under `root` but lease records, relative, with `/` separators.
 pub fn files_under(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -226,7 +232,10 @@ pub fn files_under(root: &Path) -> Vec<String> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                let key = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if !is_lease(&key) {
+                    out.push(key);
+                }
             }
         }
     }
@@ -422,7 +431,9 @@ pub async fn s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) ->
         .send();
     while let Some(page) = pages.next().await {
         for o in page.unwrap().contents() {
-            keys.push(o.key().unwrap().to_string());
+            if !is_lease(o.key().unwrap()) {
+                keys.push(o.key().unwrap().to_string());
+            }
         }
     }
     keys.sort();

@@ -1,0 +1,400 @@
+//! One writer at a time: a lease per table of an LMS, kept in the lake itself, so that two
+//! edlake processes (a CronJob overlapping a daemon, two replicas, an operator's one-off
+//! command) never interleave their writes to a table's files or its Glue entries.
+//!
+//! The lease is a small JSON record at `<prefix>/_edlake/leases/lms=<host>/<table>.json`,
+//! written only by compare-and-swap ([`Store::put_if`]: S3 conditional writes, a `flock`
+//! locally). Its holder renews it every third of its ttl; a record not renewed for a ttl
+//! (its holder died) or marked released is free to take. A holder that finds its lease
+//! taken over (it stalled longer than the ttl) stops its work before publishing more.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{anyhow, bail, Result};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::LeaseSettings;
+use crate::lake::Layout;
+use crate::store::Store;
+
+/// The record in the lake.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    /// `host:pid:nonce`: who holds it, for messages and to recognise one's own record.
+    holder: String,
+    /// What the holder is doing (`extract`, `catalog sync`).
+    command: String,
+    acquired_at: u64,
+    renewed_at: u64,
+    ttl_seconds: u64,
+    released: bool,
+}
+
+impl Record {
+    fn free_at(&self, now: u64) -> bool {
+        self.released || now >= self.renewed_at.saturating_add(self.ttl_seconds)
+    }
+
+    fn bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec_pretty(self).expect("a record serializes"))
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into());
+    let nonce = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    format!("{host}:{}:{nonce:08x}", std::process::id())
+}
+
+/// Where the lease of `table` lives.
+pub fn key(layout: &Layout, table: &str) -> String {
+    format!("{}{table}.json", layout.lms_dir("_edlake/leases"))
+}
+
+/// Runs `work` while holding the lease of `table`: waits up to `settings.wait` for another
+/// holder, renews the lease while `work` runs, and releases it afterwards. When the lease is
+/// lost, `work` is dropped (cancelled) and an error returned.
+pub async fn hold<T>(
+    store: Arc<dyn Store>,
+    layout: &Layout,
+    table: &str,
+    command: &str,
+    settings: LeaseSettings,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let key = key(layout, table);
+    let (record, tag) = acquire(store.as_ref(), &key, table, command, settings).await?;
+    let (lost_tx, mut lost_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let renewer = tokio::spawn(renew_then_release(
+        store,
+        key.clone(),
+        record,
+        tag,
+        settings.ttl,
+        lost_tx,
+        stop_rx,
+    ));
+    // Also when this future is dropped (cancelled on SIGTERM): the renewer then releases
+    // the lease on its own, or, if the process ends first, the lease expires after its ttl.
+    let stop = StopOnDrop(stop_tx);
+    let result = tokio::select! {
+        result = work => result,
+        _ = lost_rx.wait_for(|lost| *lost) => Err(anyhow!(
+            "lost the lease {key}: not renewed for lease.ttl, and another edlake took the table over; stopped without publishing more (see why this process stalled)"
+        )),
+    };
+    drop(stop);
+    // Wait for the release, so that a command that exits next has let go of the table.
+    let _ = tokio::time::timeout(Duration::from_secs(10), renewer).await;
+    result
+}
+
+struct StopOnDrop(watch::Sender<bool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
+    }
+}
+
+async fn acquire(
+    store: &dyn Store,
+    key: &str,
+    table: &str,
+    command: &str,
+    settings: LeaseSettings,
+) -> Result<(Record, String)> {
+    let started = tokio::time::Instant::now();
+    let holder = holder_id();
+    let mut announced = false;
+    loop {
+        let now = now_secs();
+        let mine = Record {
+            holder: holder.clone(),
+            command: command.to_string(),
+            acquired_at: now,
+            renewed_at: now,
+            ttl_seconds: settings.ttl.as_secs(),
+            released: false,
+        };
+        // Free: no record, a released or expired one, or one that is not a lease record
+        // (only edlake writes there). Taken by compare-and-swap; a lost race goes round again.
+        let (expected, other) = match store.get_versioned(key).await? {
+            None => (None, None),
+            Some((data, tag)) => match serde_json::from_slice::<Record>(&data) {
+                Ok(record) if !record.free_at(now) => (Some(tag), Some(record)),
+                _ => (Some(tag), None),
+            },
+        };
+        match other {
+            None => {
+                if let Some(tag) = store.put_if(key, mine.bytes(), expected.as_deref()).await? {
+                    return Ok((mine, tag));
+                }
+            }
+            Some(other) => {
+                let waited = started.elapsed();
+                if waited >= settings.wait {
+                    bail!(
+                        "another edlake is writing this table: {} (`{}`) holds the lease {key}, renewed {}s ago; wait for it to finish, raise lease.wait (now {:?}), or if it is gone, the lease frees itself {}s after its last renewal",
+                        other.holder,
+                        other.command,
+                        now.saturating_sub(other.renewed_at),
+                        settings.wait,
+                        other.ttl_seconds
+                    );
+                }
+                if !announced {
+                    tracing::info!(
+                        table,
+                        holder = %other.holder,
+                        command = %other.command,
+                        "another edlake is writing this table; waiting for its lease (up to {:?})",
+                        settings.wait
+                    );
+                    announced = true;
+                }
+                let pause = Duration::from_secs(2).min(settings.wait - waited);
+                tokio::time::sleep(pause.max(Duration::from_millis(100))).await;
+            }
+        }
+    }
+}
+
+/// Renews the lease every third of the ttl until told to stop, then releases it. Signals
+/// `lost` and ends when another writer took the lease over.
+async fn renew_then_release(
+    store: Arc<dyn Store>,
+    key: String,
+    mut record: Record,
+    mut tag: String,
+    ttl: Duration,
+    lost: watch::Sender<bool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = ttl / 3;
+    let mut last_renewal = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|stop| *stop) => break,
+        }
+        record.renewed_at = now_secs();
+        match store.put_if(&key, record.bytes(), Some(&tag)).await {
+            Ok(Some(new_tag)) => {
+                tag = new_tag;
+                last_renewal = tokio::time::Instant::now();
+            }
+            Ok(None) => {
+                let _ = lost.send(true);
+                return;
+            }
+            Err(e) => {
+                // A passing store error: retried at the next third, until the ttl is spent.
+                tracing::warn!(lease = %key, "cannot renew the lease: {e:#}");
+                if last_renewal.elapsed() >= ttl {
+                    let _ = lost.send(true);
+                    return;
+                }
+            }
+        }
+    }
+    record.released = true;
+    record.renewed_at = now_secs();
+    match store.put_if(&key, record.bytes(), Some(&tag)).await {
+        Ok(Some(_)) => {}
+        Ok(None) => tracing::warn!(lease = %key, "the lease was taken over before its release"),
+        Err(e) => {
+            tracing::warn!(lease = %key, "cannot release the lease (it frees itself after lease.ttl): {e:#}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::local::LocalStore;
+
+    fn settings(wait: u64, ttl: u64) -> LeaseSettings {
+        LeaseSettings {
+            wait: Duration::from_secs(wait),
+            ttl: Duration::from_secs(ttl),
+        }
+    }
+
+    async fn record(store: &dyn Store, layout: &Layout) -> Record {
+        let (data, _) = store
+            .get_versioned(&key(layout, "t"))
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::from_slice(&data).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_held_table_makes_others_wait_or_fail_and_is_released_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
+        let layout = Layout::new("openedx", "lms");
+        let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+        let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let (store, layout) = (store.clone(), layout.clone());
+            async move {
+                hold(store, &layout, "t", "extract", settings(0, 30), async {
+                    entered_tx.send(()).unwrap();
+                    finish_rx.await.unwrap();
+                    Ok("first")
+                })
+                .await
+            }
+        });
+        entered_rx.await.unwrap();
+        assert!(!record(store.as_ref(), &layout).await.released);
+
+        // No wait: fails at once, naming the holder.
+        let e = hold(
+            store.clone(),
+            &layout,
+            "t",
+            "extract",
+            settings(0, 30),
+            async { Ok(()) },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("another edlake is writing this table"), "{e}");
+        assert!(e.contains("`extract`"), "{e}");
+        // Another table is not held.
+        hold(
+            store.clone(),
+            &layout,
+            "u",
+            "extract",
+            settings(0, 30),
+            async { Ok(()) },
+        )
+        .await
+        .unwrap();
+
+        // With a wait: runs once the first has finished, never alongside it.
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let second = tokio::spawn({
+            let (store, layout, order) = (store.clone(), layout.clone(), order.clone());
+            async move {
+                hold(
+                    store,
+                    &layout,
+                    "t",
+                    "catalog sync",
+                    settings(20, 30),
+                    async move {
+                        order.lock().unwrap().push("second");
+                        Ok(())
+                    },
+                )
+                .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        order.lock().unwrap().push("first done");
+        finish_tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), "first");
+        second.await.unwrap().unwrap();
+        assert_eq!(*order.lock().unwrap(), ["first done", "second"]);
+        let last = record(store.as_ref(), &layout).await;
+        assert!(last.released, "{last:?}");
+        assert_eq!(last.command, "catalog sync");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lease_not_renewed_for_its_ttl_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
+        let layout = Layout::new("openedx", "lms");
+        let dead = Record {
+            holder: "gone:1:0".into(),
+            command: "extract".into(),
+            acquired_at: now_secs() - 100,
+            renewed_at: now_secs() - 61,
+            ttl_seconds: 60,
+            released: false,
+        };
+        store
+            .put_if(&key(&layout, "t"), dead.bytes(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        hold(
+            store.clone(),
+            &layout,
+            "t",
+            "extract",
+            settings(0, 30),
+            async { Ok(()) },
+        )
+        .await
+        .unwrap();
+        assert_ne!(record(store.as_ref(), &layout).await.holder, "gone:1:0");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_holder_whose_lease_was_taken_stops_its_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
+        let layout = Layout::new("openedx", "lms");
+        let thief = {
+            let (store, layout) = (store.clone(), layout.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                // Another process decided the lease had expired and took it.
+                let k = key(&layout, "t");
+                let (_, tag) = store.get_versioned(&k).await.unwrap().unwrap();
+                let mut taken = record(store.as_ref(), &layout).await;
+                taken.holder = "thief:2:0".into();
+                store
+                    .put_if(&k, taken.bytes(), Some(&tag))
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+        };
+        tokio::spawn(thief);
+        let started = tokio::time::Instant::now();
+        let e = hold(
+            store.clone(),
+            &layout,
+            "t",
+            "extract",
+            settings(0, 3),
+            async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(())
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("lost the lease"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(record(store.as_ref(), &layout).await.holder, "thief:2:0");
+    }
+}
