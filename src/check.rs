@@ -153,7 +153,7 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) -> Vec<TablePlan>
         let what = format!("mysql table {}", table.name);
         let probe = match source.columns(&table.name).await {
             Ok(cols) if cols.is_empty() => Probe::fail(what, "table does not exist"),
-            Ok(cols) => match plan_columns(table, &cols) {
+            Ok(cols) => match plan_columns(table, &config.column_policy(table), &cols) {
                 Ok(plan) => {
                     let probe = Probe::ok(
                         what,

@@ -29,6 +29,7 @@ const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
         c.mongodb.password = Some(v)
     }),
     ("EDLAKE_MONGODB__URL", |c, v| c.mongodb.url = v),
+    ("EDLAKE_PRIVACY__KEY", |c, v| c.privacy.key = Some(v)),
 ];
 
 /// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
@@ -45,6 +46,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "schedule",
     "http",
     "lease",
+    "privacy",
     "tables",
 ];
 
@@ -65,7 +67,27 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub http: HttpConfig,
     pub lease: LeaseConfig,
+    pub privacy: PrivacyConfig,
     pub tables: Vec<TableConfig>,
+}
+
+/// Columns dropped or pseudonymized on top of each table's `exclude_columns` and
+/// `pseudonymize` (docs/privacy.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// `""` (none) or `"pseudonymous"`: the built-in profile of drops and pseudonyms.
+    pub profile: String,
+    /// `"table.column"` entries never exported.
+    pub drop: Vec<String>,
+    /// `"table.column"` entries exported as keyed pseudonyms.
+    pub pseudonymize: Vec<String>,
+    /// The HMAC key (meant for the environment: EDLAKE_PRIVACY__KEY); at least 32 bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// File holding the key (a Kubernetes secret mount); overrides `key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// One writer at a time per table of an LMS: the lease each extraction and catalog sync of a
@@ -457,6 +479,9 @@ pub struct TableConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub partition_by: Vec<String>,
+    /// Columns exported as keyed pseudonyms (`[privacy]` key), e.g. `["email"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pseudonymize: Vec<String>,
     /// Glue raw table name; default `<table_prefix>_raw_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_table: Option<String>,
@@ -632,6 +657,7 @@ impl Config {
             }
         }
         self.lease_settings()?;
+        self.validate_privacy()?;
         if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
         {
             bail!("invalid configuration: http.listen {:?} is not address:port (e.g. \"0.0.0.0:9090\"), or \"\" for off", self.http.listen);
@@ -667,6 +693,107 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_privacy(&self) -> Result<()> {
+        let p = &self.privacy;
+        if !matches!(p.profile.as_str(), "" | "pseudonymous") {
+            bail!(
+                "invalid configuration: privacy.profile {:?} is not \"pseudonymous\" or \"\"",
+                p.profile
+            );
+        }
+        for (key, entries) in [("drop", &p.drop), ("pseudonymize", &p.pseudonymize)] {
+            for entry in entries {
+                let Some((table, column)) = entry.split_once('.') else {
+                    bail!("invalid configuration: privacy.{key} entry {entry:?} is not \"table.column\"");
+                };
+                validate_identifier(table)
+                    .and_then(|_| validate_identifier(column))
+                    .with_context(|| {
+                        format!("invalid configuration: privacy.{key} entry {entry:?}")
+                    })?;
+                if !self
+                    .tables
+                    .iter()
+                    .any(|t| t.name.eq_ignore_ascii_case(table))
+                {
+                    bail!("invalid configuration: privacy.{key} names {entry}, but {table} is not an extracted table");
+                }
+            }
+        }
+        if let Some(key) = &p.key {
+            if p.key_file.is_none() && key.len() < 32 {
+                bail!("invalid configuration: privacy.key must be at least 32 bytes (e.g. `openssl rand -hex 32`)");
+            }
+        }
+        let pseudonyms = self
+            .tables
+            .iter()
+            .any(|t| !self.column_policy(t).pseudonymize.is_empty());
+        if pseudonyms && p.key.is_none() && p.key_file.is_none() {
+            bail!("invalid configuration: columns are pseudonymized but there is no key (set EDLAKE_PRIVACY__KEY or privacy.key_file; keep the same key for good, or pseudonyms change)");
+        }
+        Ok(())
+    }
+
+    /// The privacy policy of `table`: the profile's entries, `[privacy]`'s and the table's own.
+    pub fn column_policy(&self, table: &TableConfig) -> crate::privacy::ColumnPolicy {
+        use crate::privacy::{PSEUDONYMOUS_DROP, PSEUDONYMOUS_HASH};
+        let mut policy = crate::privacy::ColumnPolicy::default();
+        let this = |entry: &str| {
+            entry
+                .split_once('.')
+                .filter(|(t, _)| t.eq_ignore_ascii_case(&table.name))
+                .map(|(_, c)| c.to_string())
+        };
+        if self.privacy.profile == "pseudonymous" {
+            let profile = |list: &[(&str, &str)]| {
+                list.iter()
+                    .filter(|(t, _)| t.eq_ignore_ascii_case(&table.name))
+                    .map(|(_, c)| c.to_string())
+                    .collect::<Vec<_>>()
+            };
+            policy.drop = profile(PSEUDONYMOUS_DROP);
+            policy.pseudonymize = profile(PSEUDONYMOUS_HASH);
+        }
+        let drops: Vec<String> = self.privacy.drop.iter().filter_map(|e| this(e)).collect();
+        let hashes: Vec<String> = self
+            .privacy
+            .pseudonymize
+            .iter()
+            .filter_map(|e| this(e))
+            .chain(table.pseudonymize.iter().cloned())
+            .collect();
+        policy.required.extend(drops.iter().chain(&hashes).cloned());
+        policy.drop.extend(drops);
+        policy.pseudonymize.extend(hashes);
+        // Dropping wins: a column both dropped and pseudonymized is not exported.
+        let drop = policy.drop.clone();
+        policy
+            .pseudonymize
+            .retain(|c| !drop.iter().any(|d| d.eq_ignore_ascii_case(c)));
+        policy
+    }
+
+    /// The HMAC key, when pseudonyms are configured.
+    pub fn privacy_key(&self) -> Result<Option<Vec<u8>>> {
+        if let Some(file) = &self.privacy.key_file {
+            let key = std::fs::read(file).with_context(|| {
+                format!(
+                    "cannot read privacy.key_file {} (check the secret mount)",
+                    file.display()
+                )
+            })?;
+            let key = key.strip_suffix(b"\n").unwrap_or(&key).to_vec();
+            anyhow::ensure!(
+                key.len() >= 32,
+                "privacy.key_file {} holds fewer than 32 bytes (e.g. `openssl rand -hex 32`)",
+                file.display()
+            );
+            return Ok(Some(key));
+        }
+        Ok(self.privacy.key.as_ref().map(|k| k.as_bytes().to_vec()))
     }
 
     pub fn lease_settings(&self) -> Result<LeaseSettings> {
@@ -783,11 +910,10 @@ impl Config {
     pub fn tracking_logs_table(&self) -> TableConfig {
         TableConfig {
             name: crate::logs::TABLE.into(),
-            columns: None,
-            exclude_columns: Vec::new(),
             partition_by: vec!["year".into(), "month".into(), "day".into()],
             raw_table: self.tracking_logs.raw_table.clone(),
             view: self.tracking_logs.view.clone(),
+            ..TableConfig::default()
         }
     }
 
@@ -801,11 +927,10 @@ impl Config {
     pub fn course_structures_table(&self) -> TableConfig {
         TableConfig {
             name: crate::extract::course_structures::TABLE.into(),
-            columns: None,
-            exclude_columns: Vec::new(),
             partition_by: vec!["course_id".into()],
             raw_table: self.course_structures.raw_table.clone(),
             view: self.course_structures.view.clone(),
+            ..TableConfig::default()
         }
     }
 
@@ -977,6 +1102,9 @@ impl Config {
         };
         if c.mysql.password.is_some() {
             c.mysql.password = Some(REDACTED.into());
+        }
+        if c.privacy.key.is_some() {
+            c.privacy.key = Some(REDACTED.into());
         }
         c.mongodb.url = redact_url_password(&c.mongodb.url);
         if c.mongodb.password.is_some() {
@@ -1179,11 +1307,7 @@ mod tests {
         let mut c = base();
         c.tables.push(TableConfig {
             name: "auth_user; drop table x".into(),
-            columns: None,
-            exclude_columns: vec![],
-            partition_by: vec![],
-            raw_table: None,
-            view: None,
+            ..TableConfig::default()
         });
         let e = format!("{:#}", c.validate().unwrap_err());
         assert!(e.contains("table name"), "{e}");

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod lake;
 pub mod lease;
 pub mod logs;
+pub mod privacy;
 pub mod progress;
 pub mod source;
 pub mod store;

@@ -136,7 +136,7 @@ async fn sync_table(
     table: &TableConfig,
     dry_run: bool,
 ) -> Result<SyncReport> {
-    let plan = source.plan(table).await?;
+    let plan = source.plan(table, &config.column_policy(table)).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let keys = store
         .list(&layout.lms_dir(&table.name))

@@ -14,6 +14,7 @@ use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
 use crate::lease;
+use crate::privacy::Pseudonymizer;
 use crate::progress::{self, Bar};
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -239,7 +240,7 @@ pub async fn extract_table(
     table: &TableConfig,
 ) -> Result<TableReport> {
     let started = Instant::now();
-    let mut plan = source.plan(table).await?;
+    let mut plan = source.plan(table, &config.column_policy(table)).await?;
     let bar = if progress::enabled() {
         Bar::rows(&table.name, source.estimated_rows(&table.name).await)
     } else {
@@ -259,6 +260,21 @@ pub async fn extract_table(
     }
     let partition_names = plan.partition_names();
     let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
+    let pseudonyms = match config.privacy_key()? {
+        Some(key) if !plan.pseudonymized.is_empty() => Some(Pseudonymizer::new(&key)),
+        _ => None,
+    };
+    // Per data column: exported as a pseudonym (after any reordering by the catalog).
+    let pseudonymized: Vec<bool> = plan
+        .data_columns
+        .iter()
+        .map(|c| pseudonyms.is_some() && plan.pseudonymized.contains(&c.name))
+        .collect();
+    anyhow::ensure!(
+        pseudonyms.is_some() || plan.pseudonymized.is_empty(),
+        "columns to pseudonymize but no privacy key"
+    );
+    let mut scratch = Vec::with_capacity(64);
     let data_count = kinds.len();
     let partition_count = partition_names.len();
 
@@ -286,7 +302,14 @@ pub async fn extract_table(
                 push_key_value(&mut key, raw(row, data_count + j)?);
             }
             for (i, kind) in kinds.iter().enumerate() {
-                encoder.push(*kind, raw(row, i)?);
+                match (raw(row, i)?, &pseudonyms) {
+                    (Some(value), Some(p)) if pseudonymized[i] => {
+                        scratch.clear();
+                        p.pseudonym(value, &mut scratch);
+                        encoder.push(*kind, Some(&scratch));
+                    }
+                    (value, _) => encoder.push(*kind, value),
+                }
             }
             let line = encoder.finish_line();
             let values = || {

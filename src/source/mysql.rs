@@ -12,6 +12,7 @@ use sqlx::{ConnectOptions, Connection, Executor, Row};
 
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::ColumnKind;
+use crate::privacy::ColumnPolicy;
 
 /// Columns never exported, whatever the configuration says.
 const ALWAYS_EXCLUDED: &[(&str, &str)] = &[("auth_user", "password")];
@@ -52,6 +53,8 @@ pub struct TablePlan {
     pub table: String,
     pub data_columns: Vec<Column>,
     pub partition_columns: Vec<Column>,
+    /// Data columns exported as keyed pseudonyms.
+    pub pseudonymized: Vec<String>,
 }
 
 impl TablePlan {
@@ -235,7 +238,7 @@ impl MysqlSource {
     }
 
     /// Resolves a configured table against the live schema.
-    pub async fn plan(&self, table: &TableConfig) -> Result<TablePlan> {
+    pub async fn plan(&self, table: &TableConfig, policy: &ColumnPolicy) -> Result<TablePlan> {
         let all = self.columns(&table.name).await?;
         if all.is_empty() {
             bail!(
@@ -244,7 +247,7 @@ impl MysqlSource {
                 self.endpoint
             );
         }
-        plan_columns(table, &all)
+        plan_columns(table, policy, &all)
     }
 
     /// Streams every row of the plan's columns (data columns, then partition columns) to
@@ -312,13 +315,23 @@ impl MysqlSource {
 
 /// Data columns: pinned list (in its order) or every column, minus exclusions and the
 /// partition columns (Athena forbids a partition key that is also a data column).
-pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
+pub fn plan_columns(
+    table: &TableConfig,
+    policy: &ColumnPolicy,
+    all: &[Column],
+) -> Result<TablePlan> {
     let find = |name: &str| all.iter().find(|c| c.name.eq_ignore_ascii_case(name));
+    for name in &policy.required {
+        if find(name).is_none() {
+            bail!("column {name} named by the privacy settings does not exist (fix [privacy] or pseudonymize in the config)");
+        }
+    }
     let excluded = |name: &str| {
-        table
-            .exclude_columns
-            .iter()
-            .any(|x| x.eq_ignore_ascii_case(name))
+        policy.drops(name)
+            || table
+                .exclude_columns
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(name))
             || ALWAYS_EXCLUDED
                 .iter()
                 .any(|(t, c)| t.eq_ignore_ascii_case(&table.name) && c.eq_ignore_ascii_case(name))
@@ -352,10 +365,29 @@ pub fn plan_columns(table: &TableConfig, all: &[Column]) -> Result<TablePlan> {
     if data_columns.is_empty() {
         bail!("no column left to export (check columns and exclude_columns)");
     }
+    let mut pseudonymized = Vec::new();
+    for name in &policy.pseudonymize {
+        if partition_columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(name))
+        {
+            bail!("column {name} cannot be both a partition column and pseudonymized (fix partition_by or [privacy])");
+        }
+        if let Some(col) = data_columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+        {
+            if col.kind != ColumnKind::Text {
+                bail!("column {} is {}: only text columns can be pseudonymized (fix [privacy] or pseudonymize)", col.name, col.column_type);
+            }
+            pseudonymized.push(col.name.clone());
+        }
+    }
     Ok(TablePlan {
         table: table.name.clone(),
         data_columns,
         partition_columns,
+        pseudonymized,
     })
 }
 
@@ -425,11 +457,7 @@ mod tests {
     fn table(name: &str) -> TableConfig {
         TableConfig {
             name: name.into(),
-            columns: None,
-            exclude_columns: vec![],
-            partition_by: vec![],
-            raw_table: None,
-            view: None,
+            ..TableConfig::default()
         }
     }
 
@@ -459,12 +487,12 @@ mod tests {
             col("password", "varchar"),
             col("username", "varchar"),
         ];
-        let plan = plan_columns(&table("auth_user"), &all).unwrap();
+        let plan = plan_columns(&table("auth_user"), &ColumnPolicy::default(), &all).unwrap();
         let names: Vec<_> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "username"]);
         let mut pinned = table("auth_user");
         pinned.columns = Some(vec!["password".into(), "id".into()]);
-        let plan = plan_columns(&pinned, &all).unwrap();
+        let plan = plan_columns(&pinned, &ColumnPolicy::default(), &all).unwrap();
         assert_eq!(plan.data_columns.len(), 1);
         assert_eq!(plan.data_columns[0].name, "id");
     }
@@ -478,7 +506,7 @@ mod tests {
         ];
         let mut t = table("courseware_studentmodule");
         t.partition_by = vec!["course_id".into()];
-        let plan = plan_columns(&t, &all).unwrap();
+        let plan = plan_columns(&t, &ColumnPolicy::default(), &all).unwrap();
         assert_eq!(plan.data_columns.len(), 2);
         assert_eq!(plan.partition_names(), ["course_id"]);
         assert_eq!(
@@ -494,7 +522,7 @@ mod tests {
             col("id", "bigint"),
             col("new", "int"),
         ];
-        let mut plan = plan_columns(&table("t"), &all).unwrap();
+        let mut plan = plan_columns(&table("t"), &ColumnPolicy::default(), &all).unwrap();
         plan.follow_order(&[
             ("id".into(), "bigint(20)".into()),
             ("gone".into(), "datetime(6)".into()),
@@ -514,11 +542,70 @@ mod tests {
         let all = vec![col("id", "int")];
         let mut t = table("t");
         t.columns = Some(vec!["id".into(), "nope".into()]);
-        let e = plan_columns(&t, &all).unwrap_err().to_string();
+        let e = plan_columns(&t, &ColumnPolicy::default(), &all)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("column nope does not exist"), "{e}");
         let mut t = table("t");
         t.partition_by = vec!["course_id".into()];
-        let e = plan_columns(&t, &all).unwrap_err().to_string();
+        let e = plan_columns(&t, &ColumnPolicy::default(), &all)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("partition column course_id"), "{e}");
+    }
+
+    #[test]
+    fn privacy_drops_pseudonymizes_text_only_and_requires_named_columns() {
+        let all = vec![
+            col("id", "int"),
+            col("email", "varchar"),
+            col("meta", "longtext"),
+            col("course_id", "varchar"),
+        ];
+        let policy = ColumnPolicy {
+            drop: vec!["meta".into(), "not_in_this_release".into()],
+            pseudonymize: vec!["email".into()],
+            required: vec!["email".into()],
+        };
+        let plan = plan_columns(&table("t"), &policy, &all).unwrap();
+        let names: Vec<&str> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "email", "course_id"]);
+        assert_eq!(plan.pseudonymized, ["email"]);
+
+        let numbers = ColumnPolicy {
+            pseudonymize: vec!["id".into()],
+            ..ColumnPolicy::default()
+        };
+        let e = plan_columns(&table("t"), &numbers, &all)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only text columns can be pseudonymized"), "{e}");
+
+        let mut partitioned = table("t");
+        partitioned.partition_by = vec!["course_id".into()];
+        let key = ColumnPolicy {
+            pseudonymize: vec!["course_id".into()],
+            ..ColumnPolicy::default()
+        };
+        let e = plan_columns(&partitioned, &key, &all)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("both a partition column and pseudonymized"),
+            "{e}"
+        );
+
+        let typo = ColumnPolicy {
+            pseudonymize: vec!["emial".into()],
+            required: vec!["emial".into()],
+            ..ColumnPolicy::default()
+        };
+        let e = plan_columns(&table("t"), &typo, &all)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column emial named by the privacy settings"),
+            "{e}"
+        );
     }
 }
