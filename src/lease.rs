@@ -239,6 +239,25 @@ mod tests {
         }
     }
 
+    fn local_lake() -> (tempfile::TempDir, Arc<dyn Store>, Layout) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
+        (dir, store, Layout::new("openedx", "lms"))
+    }
+
+    /// Takes the lease of `table` without waiting, for a moment of work.
+    async fn try_once(store: &Arc<dyn Store>, layout: &Layout, table: &str) -> Result<()> {
+        hold(
+            store.clone(),
+            layout,
+            table,
+            "extract",
+            settings(0, 30),
+            async { Ok(()) },
+        )
+        .await
+    }
+
     async fn record(store: &dyn Store, layout: &Layout) -> Record {
         let (data, _) = store
             .get_versioned(&key(layout, "t"))
@@ -250,9 +269,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_held_table_makes_others_wait_or_fail_and_is_released_after() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
-        let layout = Layout::new("openedx", "lms");
+        let (_dir, store, layout) = local_lake();
         let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
         let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
         let first = tokio::spawn({
@@ -270,30 +287,14 @@ mod tests {
         assert!(!record(store.as_ref(), &layout).await.released);
 
         // No wait: fails at once, naming the holder.
-        let e = hold(
-            store.clone(),
-            &layout,
-            "t",
-            "extract",
-            settings(0, 30),
-            async { Ok(()) },
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+        let e = try_once(&store, &layout, "t")
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("another edlake is writing this table"), "{e}");
         assert!(e.contains("`extract`"), "{e}");
         // Another table is not held.
-        hold(
-            store.clone(),
-            &layout,
-            "u",
-            "extract",
-            settings(0, 30),
-            async { Ok(()) },
-        )
-        .await
-        .unwrap();
+        try_once(&store, &layout, "u").await.unwrap();
 
         // With a wait: runs once the first has finished, never alongside it.
         let order = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -327,9 +328,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_lease_not_renewed_for_its_ttl_is_taken_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
-        let layout = Layout::new("openedx", "lms");
+        let (_dir, store, layout) = local_lake();
         let dead = Record {
             holder: "gone:1:0".into(),
             command: "extract".into(),
@@ -343,24 +342,13 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        hold(
-            store.clone(),
-            &layout,
-            "t",
-            "extract",
-            settings(0, 30),
-            async { Ok(()) },
-        )
-        .await
-        .unwrap();
+        try_once(&store, &layout, "t").await.unwrap();
         assert_ne!(record(store.as_ref(), &layout).await.holder, "gone:1:0");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_holder_whose_lease_was_taken_stops_its_work() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
-        let layout = Layout::new("openedx", "lms");
+        let (_dir, store, layout) = local_lake();
         let thief = {
             let (store, layout) = (store.clone(), layout.clone());
             async move {

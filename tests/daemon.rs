@@ -57,15 +57,8 @@ fn stop_within_10s(child: &mut Child) -> String {
         .status()
         .unwrap();
     assert!(sent.success());
-    let status = child.wait().unwrap();
+    let (status, stderr) = wait_with_stderr(child);
     let took = stopping.elapsed();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
     assert!(took < Duration::from_secs(10), "took {took:?}: {stderr}");
     assert!(status.success(), "{stderr}");
     stderr

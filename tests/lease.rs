@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -27,14 +26,7 @@ fn spawn(dir: &Path, name: &str, config: &str, env: &[(&str, &str)]) -> Child {
 
 /// Exit code and stderr.
 fn finish(mut child: Child) -> (i32, String) {
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stderr) = wait_with_stderr(&mut child);
     (status.code().unwrap_or(-1), stderr)
 }
 

@@ -37,6 +37,19 @@ impl LocalStore {
         self.root.join(key)
     }
 
+    /// The path of `key`, its directory created.
+    fn path_with_parent(&self, key: &str) -> Result<PathBuf> {
+        let target = self.path(key);
+        let parent = target.parent().expect("keys have a parent");
+        std::fs::create_dir_all(parent).map_err(|e| {
+            anyhow!(
+                "cannot create {}: {e} (check permissions)",
+                parent.display()
+            )
+        })?;
+        Ok(target)
+    }
+
     fn staging_file(&self) -> Result<tempfile::NamedTempFile> {
         tempfile::Builder::new()
             .prefix(STAGING_PREFIX)
@@ -50,14 +63,7 @@ impl LocalStore {
     }
 
     fn put_blocking(&self, key: &str, payload: Payload) -> Result<()> {
-        let target = self.path(key);
-        let parent = target.parent().expect("keys have a parent");
-        std::fs::create_dir_all(parent).map_err(|e| {
-            anyhow!(
-                "cannot create {}: {e} (check permissions)",
-                parent.display()
-            )
-        })?;
+        let target = self.path_with_parent(key)?;
         match payload {
             Payload::Bytes(bytes) => {
                 let mut tmp = self.staging_file()?;
@@ -95,14 +101,7 @@ impl LocalStore {
         bytes: &[u8],
         expected: Option<&str>,
     ) -> Result<Option<String>> {
-        let target = self.path(key);
-        let parent = target.parent().expect("keys have a parent");
-        std::fs::create_dir_all(parent).map_err(|e| {
-            anyhow!(
-                "cannot create {}: {e} (check permissions)",
-                parent.display()
-            )
-        })?;
+        let target = self.path_with_parent(key)?;
         let lock_path = target.with_extension("lock");
         let lock = std::fs::File::options()
             .create(true)

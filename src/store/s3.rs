@@ -270,20 +270,10 @@ impl Store for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Bytes> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(key))
-            .send()
-            .await
-            .map_err(|e| anyhow!(describe("read", &self.url(key), &self.bucket, &e)))?;
-        Ok(out
-            .body
-            .collect()
-            .await
-            .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
-            .into_bytes())
+        match self.get_versioned(key).await? {
+            Some((data, _)) => Ok(data),
+            None => Err(anyhow!("cannot read {}: it does not exist", self.url(key))),
+        }
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {

@@ -194,6 +194,20 @@ pub fn edlake_command(config_file: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// Waits for a child spawned with piped stderr; its exit status and stderr.
+pub fn wait_with_stderr(child: &mut std::process::Child) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
+}
+
 /// The lines of a gzip file.
 pub fn gunzip_lines(data: &[u8]) -> Vec<String> {
     use std::io::Read;
