@@ -67,6 +67,59 @@ pub fn key(layout: &Layout, table: &str) -> String {
     format!("{}{table}.json", layout.lms_dir("_edlake/leases"))
 }
 
+/// The leases one command takes: the lake, the LMS, what the command is, and how long to
+/// wait; or none at all (a dry run writes nothing).
+pub struct Leases {
+    store: Arc<dyn Store>,
+    layout: Layout,
+    command: &'static str,
+    settings: Option<LeaseSettings>,
+}
+
+impl Leases {
+    pub fn new(
+        store: Arc<dyn Store>,
+        layout: &Layout,
+        command: &'static str,
+        settings: LeaseSettings,
+    ) -> Leases {
+        Leases {
+            store,
+            layout: layout.clone(),
+            command,
+            settings: Some(settings),
+        }
+    }
+
+    /// No lease is taken: `hold` just runs the work.
+    pub fn off(store: Arc<dyn Store>, layout: &Layout) -> Leases {
+        Leases {
+            store,
+            layout: layout.clone(),
+            command: "",
+            settings: None,
+        }
+    }
+
+    /// [`hold`] for `table`.
+    pub async fn hold<T>(&self, table: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        match self.settings {
+            Some(settings) => {
+                hold(
+                    self.store.clone(),
+                    &self.layout,
+                    table,
+                    self.command,
+                    settings,
+                    work,
+                )
+                .await
+            }
+            None => work.await,
+        }
+    }
+}
+
 /// Runs `work` while holding the lease of `table`: waits up to `settings.wait` for another
 /// holder, renews the lease while `work` runs, and releases it afterwards. When the lease is
 /// lost, `work` is dropped (cancelled) and an error returned.

@@ -61,12 +61,23 @@ impl Pseudonymizer {
             out.extend_from_slice(value);
             return;
         }
-        let lower = String::from_utf8_lossy(value).to_lowercase();
         let mut mac = self.mac.clone();
-        mac.update(lower.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        for byte in &digest[..16] {
-            out.extend_from_slice(format!("{byte:02x}").as_bytes());
+        if value.is_ascii() {
+            // Emails and usernames: lower-cased through a stack buffer, no allocation.
+            let mut buf = [0u8; 128];
+            for chunk in value.chunks(buf.len()) {
+                let lower = &mut buf[..chunk.len()];
+                lower.copy_from_slice(chunk);
+                lower.make_ascii_lowercase();
+                mac.update(lower);
+            }
+        } else {
+            mac.update(String::from_utf8_lossy(value).to_lowercase().as_bytes());
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for byte in &mac.finalize().into_bytes()[..16] {
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0x0f)]);
         }
     }
 }
@@ -84,12 +95,6 @@ pub struct ColumnPolicy {
 impl ColumnPolicy {
     pub fn drops(&self, column: &str) -> bool {
         self.drop.iter().any(|c| c.eq_ignore_ascii_case(column))
-    }
-
-    pub fn pseudonymizes(&self, column: &str) -> bool {
-        self.pseudonymize
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(column))
     }
 }
 

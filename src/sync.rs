@@ -11,7 +11,7 @@ use crate::catalog::{self, Catalog, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::extract::{course_structures, Selection};
 use crate::lake::Layout;
-use crate::lease;
+use crate::lease::Leases;
 use crate::logs;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
@@ -37,28 +37,21 @@ pub async fn run(
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let leases = if dry_run {
+        Leases::off(store.clone(), &layout)
+    } else {
+        Leases::new(store.clone(), &layout, "catalog sync", lease)
+    };
     let catalog = Arc::new(Catalog::open(config).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
     let outcomes = futures::stream::iter(tables.iter().copied())
         .map(|table| {
             let (source, store, catalog) = (source.clone(), store.clone(), catalog.clone());
-            let layout = &layout;
+            let leases = &leases;
             async move {
                 let source = source.as_ref().expect("connected when there are tables");
                 let work = sync_table(config, source, store.as_ref(), &catalog, table, dry_run);
-                let result = if dry_run {
-                    work.await
-                } else {
-                    lease::hold(
-                        store.clone(),
-                        layout,
-                        &table.name,
-                        "catalog sync",
-                        lease,
-                        work,
-                    )
-                    .await
-                };
+                let result = leases.hold(&table.name, work).await;
                 if let Err(e) = &result {
                     tracing::error!(table = %table.name, "{e:#}");
                 }
@@ -90,19 +83,7 @@ pub async fn run(
             let spec = course_structures::table_spec(config)?;
             catalog.sync_table(&spec, &desired, dry_run).await
         };
-        let result = if dry_run {
-            work.await
-        } else {
-            lease::hold(
-                store.clone(),
-                &layout,
-                &table.name,
-                "catalog sync",
-                lease,
-                work,
-            )
-            .await
-        };
+        let result = leases.hold(&table.name, work).await;
         if let Err(e) = &result {
             tracing::error!(table = %table.name, "{e:#}");
         }

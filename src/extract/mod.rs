@@ -13,7 +13,7 @@ use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
-use crate::lease;
+use crate::lease::Leases;
 use crate::privacy::Pseudonymizer;
 use crate::progress::{self, Bar};
 use crate::source::mysql::MysqlSource;
@@ -140,6 +140,7 @@ pub async fn run(
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let leases = Leases::new(store.clone(), &layout, "extract", lease);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
     store.list(&layout.table_dir("_edlake")).await?;
     let catalog = if config.catalog_enabled() {
@@ -155,7 +156,7 @@ pub async fn run(
             futures::stream::iter(tables.iter().copied())
                 .map(|table| {
                     let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
-                    let catalog = catalog.clone();
+                    let (catalog, leases) = (catalog.clone(), &leases);
                     async move {
                         let work = extract_table(
                             config,
@@ -165,15 +166,7 @@ pub async fn run(
                             &layout,
                             table,
                         );
-                        let result = lease::hold(
-                            store.clone(),
-                            &layout,
-                            &table.name,
-                            "extract",
-                            lease,
-                            work,
-                        )
-                        .await;
+                        let result = leases.hold(&table.name, work).await;
                         log_outcome(&table.name, &result);
                         TableOutcome {
                             table: table.name.clone(),
@@ -198,15 +191,7 @@ pub async fn run(
             &layout,
             full,
         );
-        let result = lease::hold(
-            store.clone(),
-            &layout,
-            course_structures::TABLE,
-            "extract",
-            lease,
-            work,
-        )
-        .await;
+        let result = leases.hold(course_structures::TABLE, work).await;
         log_outcome(course_structures::TABLE, &result);
         outcomes.push(TableOutcome {
             table: course_structures::TABLE.into(),
@@ -241,11 +226,11 @@ pub async fn extract_table(
 ) -> Result<TableReport> {
     let started = Instant::now();
     let mut plan = source.plan(table, &config.column_policy(table)).await?;
-    let bar = if progress::enabled() {
-        Bar::rows(&table.name, source.estimated_rows(&table.name).await)
-    } else {
-        Bar::rows(&table.name, None)
+    let estimate = match progress::enabled() {
+        true => source.estimated_rows(&table.name).await,
+        false => None,
     };
+    let bar = Bar::rows(&table.name, estimate);
     if let Some(catalog) = catalog {
         // Files must line up with the Glue columns, which only ever grow at the end.
         let existing = catalog
@@ -260,20 +245,21 @@ pub async fn extract_table(
     }
     let partition_names = plan.partition_names();
     let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
-    let pseudonyms = match config.privacy_key()? {
-        Some(key) if !plan.pseudonymized.is_empty() => Some(Pseudonymizer::new(&key)),
-        _ => None,
+    // The key is read only for a table that has pseudonyms (validation made sure it is set).
+    let pseudonyms = match plan.pseudonymized.is_empty() {
+        true => None,
+        false => Some(Pseudonymizer::new(
+            &config
+                .privacy_key()?
+                .context("columns to pseudonymize but no privacy key")?,
+        )),
     };
-    // Per data column: exported as a pseudonym (after any reordering by the catalog).
+    // Per data column, in file order (after any reordering by the catalog).
     let pseudonymized: Vec<bool> = plan
         .data_columns
         .iter()
-        .map(|c| pseudonyms.is_some() && plan.pseudonymized.contains(&c.name))
+        .map(|c| plan.pseudonymized.contains(&c.name))
         .collect();
-    anyhow::ensure!(
-        pseudonyms.is_some() || plan.pseudonymized.is_empty(),
-        "columns to pseudonymize but no privacy key"
-    );
     let mut scratch = Vec::with_capacity(64);
     let data_count = kinds.len();
     let partition_count = partition_names.len();
@@ -302,13 +288,14 @@ pub async fn extract_table(
                 push_key_value(&mut key, raw(row, data_count + j)?);
             }
             for (i, kind) in kinds.iter().enumerate() {
-                match (raw(row, i)?, &pseudonyms) {
+                let value = raw(row, i)?;
+                match (value, &pseudonyms) {
                     (Some(value), Some(p)) if pseudonymized[i] => {
                         scratch.clear();
                         p.pseudonym(value, &mut scratch);
                         encoder.push(*kind, Some(&scratch));
                     }
-                    (value, _) => encoder.push(*kind, value),
+                    _ => encoder.push(*kind, value),
                 }
             }
             let line = encoder.finish_line();

@@ -92,17 +92,22 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Compare-and-swap under an exclusive `flock` of `<file>.lock`, which every writer of
-    /// the key takes: atomic between processes of this machine (and NFSv4 clients). The
+    /// Compare-and-swap under an exclusive `flock` of a lock file beside the object, which
+    /// every writer of the key takes: atomic between processes of this machine (and NFSv4
+    /// clients). The lock file has the staging prefix, so listings never show it. The
     /// version tag is the content's SHA-256.
     fn put_if_blocking(
         &self,
         key: &str,
-        bytes: &[u8],
+        bytes: Bytes,
         expected: Option<&str>,
     ) -> Result<Option<String>> {
         let target = self.path_with_parent(key)?;
-        let lock_path = target.with_extension("lock");
+        let name = target
+            .file_name()
+            .expect("keys name a file")
+            .to_string_lossy();
+        let lock_path = target.with_file_name(format!("{STAGING_PREFIX}lock-{name}"));
         let lock = std::fs::File::options()
             .create(true)
             .truncate(false)
@@ -124,8 +129,9 @@ impl LocalStore {
         if current.as_deref() != expected {
             return Ok(None);
         }
-        self.put_blocking(key, Payload::Bytes(Bytes::copy_from_slice(bytes)))?;
-        Ok(Some(version_tag(bytes)))
+        let tag = version_tag(&bytes);
+        self.put_blocking(key, Payload::Bytes(bytes))?;
+        Ok(Some(tag))
     }
 
     fn list_blocking(&self, prefix: &str) -> Result<Vec<String>> {
@@ -149,12 +155,6 @@ impl LocalStore {
                     continue;
                 }
                 let path = entry.path();
-                if path.extension().is_some_and(|e| e == "lock")
-                    && path.with_extension("json").exists()
-                {
-                    // put_if's lock beside its record: not an object.
-                    continue;
-                }
                 if entry.file_type()?.is_dir() {
                     stack.push(path);
                 } else {
@@ -234,7 +234,7 @@ impl Store for LocalStore {
         bytes: Bytes,
         expected: Option<&str>,
     ) -> Result<Option<String>> {
-        tokio::task::block_in_place(|| self.put_if_blocking(key, &bytes, expected))
+        tokio::task::block_in_place(|| self.put_if_blocking(key, bytes, expected))
     }
 
     async fn delete(&self, keys: &[String]) -> Result<()> {
