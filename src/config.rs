@@ -46,6 +46,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "schedule",
     "http",
     "lease",
+    "incremental",
     "privacy",
     "tables",
 ];
@@ -67,8 +68,45 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub http: HttpConfig,
     pub lease: LeaseConfig,
+    pub incremental: IncrementalConfig,
     pub privacy: PrivacyConfig,
     pub tables: Vec<TableConfig>,
+}
+
+/// Incremental extraction of the tables with a change column (docs/incremental.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IncrementalConfig {
+    /// Off: every run re-extracts every table whole, as `extract --full` does.
+    pub enabled: bool,
+    /// Each run re-reads rows changed this long before the last run's newest change, for
+    /// transactions that committed after that run's snapshot with an older timestamp.
+    pub overlap: String,
+    /// A full extract (which also removes rows deleted in the source and merges the delta
+    /// files into one file per partition) once the last one is this old ...
+    pub full_every: String,
+    /// ... or once this many incremental runs wrote delta files since.
+    pub max_deltas: u32,
+}
+
+impl Default for IncrementalConfig {
+    fn default() -> Self {
+        IncrementalConfig {
+            enabled: true,
+            overlap: "15m".into(),
+            full_every: "7d".into(),
+            max_deltas: 24,
+        }
+    }
+}
+
+/// [`IncrementalConfig`] parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct IncrementalSettings {
+    pub enabled: bool,
+    pub overlap: Duration,
+    pub full_every: Duration,
+    pub max_deltas: u32,
 }
 
 /// Columns dropped or pseudonymized on top of each table's `exclude_columns` and
@@ -482,12 +520,40 @@ pub struct TableConfig {
     /// Columns exported as keyed pseudonyms (`[privacy]` key), e.g. `["email"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pseudonymize: Vec<String>,
+    /// The row's last-change timestamp, which makes the table incremental (`"modified"`);
+    /// `""`: always a full snapshot. Default: the known Open edX column for the built-in
+    /// tables that have one (see [`known_change_column`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_column: Option<String>,
     /// Glue raw table name; default `<table_prefix>_raw_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_table: Option<String>,
     /// Athena view name; default `<table_prefix>_table_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+}
+
+impl TableConfig {
+    /// The change column incremental runs read by, if any.
+    pub fn change_column(&self) -> Option<&str> {
+        match &self.change_column {
+            Some(c) if c.is_empty() => None,
+            Some(c) => Some(c),
+            None => known_change_column(&self.name),
+        }
+    }
+}
+
+/// Open edX tables whose rows carry a Django `auto_now` timestamp, updated by every save.
+pub fn known_change_column(table: &str) -> Option<&'static str> {
+    match table {
+        "courseware_studentmodule"
+        | "grades_persistentcoursegrade"
+        | "grades_persistentsubsectiongrade"
+        | "course_overviews_courseoverview" => Some("modified"),
+        "certificates_generatedcertificate" => Some("modified_date"),
+        _ => None,
+    }
 }
 
 impl Default for MysqlConfig {
@@ -657,6 +723,7 @@ impl Config {
             }
         }
         self.lease_settings()?;
+        self.incremental_settings()?;
         self.validate_privacy()?;
         if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
         {
@@ -686,6 +753,7 @@ impl Config {
                 .flatten()
                 .chain(&t.exclude_columns)
                 .chain(&t.partition_by)
+                .chain(t.change_column.iter().filter(|c| !c.is_empty()))
             {
                 validate_identifier(c).with_context(|| {
                     format!("invalid configuration: column {:?} of table {}", c, t.name)
@@ -809,6 +877,21 @@ impl Config {
             bail!("invalid configuration: lease.ttl must be at least 3s (it is renewed every third of it)");
         }
         Ok(settings)
+    }
+
+    pub fn incremental_settings(&self) -> Result<IncrementalSettings> {
+        let parse = |key: &str, text: &str| {
+            parse_duration(text).map_err(|e| {
+                anyhow::anyhow!("invalid configuration: incremental.{key} {text:?}: {e}")
+            })
+        };
+        let i = &self.incremental;
+        Ok(IncrementalSettings {
+            enabled: i.enabled,
+            overlap: parse("overlap", &i.overlap)?,
+            full_every: parse("full_every", &i.full_every)?,
+            max_deltas: i.max_deltas,
+        })
     }
 
     fn validate_mongodb(&self) -> Result<()> {

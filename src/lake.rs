@@ -60,10 +60,30 @@ impl Layout {
             file_name(table)
         )
     }
+
+    pub fn delta_key(
+        &self,
+        table: &str,
+        columns: &[String],
+        values: &[Option<String>],
+        delta: u32,
+    ) -> String {
+        format!(
+            "{}{}",
+            self.partition_dir(table, columns, values),
+            delta_file_name(table, delta)
+        )
+    }
 }
 
 pub fn file_name(table: &str) -> String {
     format!("{table}.csv")
+}
+
+/// An incremental run's file beside a partition's full file. It sorts after it, and
+/// numbered deltas sort in the order they were written: the view's tie-break.
+pub fn delta_file_name(table: &str, delta: u32) -> String {
+    format!("{table}.delta-{delta:06}.csv")
 }
 
 /// `col=value/` with Hive's escaping of both sides.
@@ -196,6 +216,10 @@ mod tests {
             l.partition_dir("t", &["course_id".into()], &[Some(String::new())]),
             "openedx/t/lms=lms.example.com/course_id=__HIVE_DEFAULT_PARTITION__/"
         );
+        let delta = l.delta_key("t", &[], &[], 7);
+        assert_eq!(delta, "openedx/t/lms=lms.example.com/t.delta-000007.csv");
+        assert!(l.object_key("t", &[], &[]) < delta);
+        assert!(delta < l.delta_key("t", &[], &[], 10));
         let bare = Layout::new("", "h:8000");
         assert_eq!(bare.lms_dir("t"), "t/lms=h%3A8000/");
     }

@@ -39,8 +39,9 @@ enum Command {
         /// Only this table (repeatable); must be listed in the config.
         #[arg(long = "table", value_name = "NAME")]
         tables: Vec<String>,
-        /// Full extract: also rewrite what is known to be unchanged (course structures whose
-        /// published version has not moved). MySQL tables are always extracted in full.
+        /// Full extract: every table whole (not only the rows changed since the last run,
+        /// which also removes rows deleted in the source), and every course structure, even
+        /// those whose published version has not moved.
         #[arg(long)]
         full: bool,
     },

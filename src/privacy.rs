@@ -55,6 +55,14 @@ impl Pseudonymizer {
         }
     }
 
+    /// Identifies the key without revealing it: the pseudonym of a fixed text. Files written
+    /// under another key do not mix with these.
+    pub fn check_value(&self) -> String {
+        let mut out = Vec::new();
+        self.pseudonym(b"edlake key check", &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// The pseudonym of `value` (UTF-8 text from MySQL), appended to `out`.
     pub fn pseudonym(&self, value: &[u8], out: &mut Vec<u8>) {
         if value.is_empty() || value.starts_with(RETIRED_PREFIX) {

@@ -214,8 +214,13 @@ async fn extract_registers_exact_partitions_and_views_and_a_rerun_writes_nothing
         .await
         .unwrap();
 
-    // Nothing changed: no partition write and no Athena query.
-    let out = edlake(&cfg, &["extract"], &[("EDLAKE_CATALOG__ENABLED", "true")]);
+    // Nothing changed: a full rerun makes no partition write and no Athena query (an
+    // incremental one no catalog call at all: tests/incremental.rs).
+    let out = edlake(
+        &cfg,
+        &["extract", "--full"],
+        &[("EDLAKE_CATALOG__ENABLED", "true")],
+    );
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         out.stdout.matches("catalog +0 -0 ~0 partitions\n").count(),
@@ -228,10 +233,15 @@ async fn extract_registers_exact_partitions_and_views_and_a_rerun_writes_nothing
         2
     );
 
-    // A course loses its rows: its files and its partition go; the other LMS's stays.
+    // A course loses its rows: at the next full run its files and its partition go; the
+    // other LMS's stays.
     db.exec("DELETE FROM courseware_studentmodule WHERE course_id = 'course-v1:Gone+Z+1'")
         .await;
-    let out = edlake(&cfg, &["extract"], &[("EDLAKE_CATALOG__ENABLED", "true")]);
+    let out = edlake(
+        &cfg,
+        &["extract", "--full"],
+        &[("EDLAKE_CATALOG__ENABLED", "true")],
+    );
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stdout.contains("catalog +0 -1 ~0 partitions"),

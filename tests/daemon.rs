@@ -92,6 +92,7 @@ async fn jobs_run_on_schedule_endpoints_answer_and_sigterm_stops_it() {
         &dir.path().join("lake").display().to_string(),
         &format!(
             "[[tables]]\nname = \"courseware_studentmodule\"\npartition_by = \"course_id\"\n\
+             change_column = \"\"\n\
              [schedule]\nextract = \"* * * * * *\"\nlogs = \"*/2 * * * * *\"\n\
              course_structures = \"\"\ncatalog = \"\"\n\
              [http]\nlisten = \"127.0.0.1:{port}\"\n\

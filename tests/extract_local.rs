@@ -217,13 +217,14 @@ async fn rerun_replaces_and_drops_stale_partitions() {
     assert_eq!(edlake(&cfg, &["extract", "--full"], &[]).code, 0);
     assert_eq!(partition_files(lake.path()), before);
 
-    // A course loses its rows, another changes: its directory goes, the other is replaced.
+    // A course loses its rows, another changes: at the next full run its directory goes,
+    // the other is replaced.
     db.exec("DELETE FROM courseware_studentmodule WHERE course_id = 'MITx/6.002x/2012_Fall'")
         .await;
     db.exec("UPDATE courseware_studentmodule SET grade = 42 WHERE course_id = 'course-v1:Org+Small+2024'").await;
     let out = edlake(
         &cfg,
-        &["extract", "--table", "courseware_studentmodule"],
+        &["extract", "--full", "--table", "courseware_studentmodule"],
         &[],
     );
     assert_eq!(out.code, 0, "{}", out.all());
@@ -245,9 +246,9 @@ async fn rerun_replaces_and_drops_stale_partitions() {
     // --table selected only that table: auth_user still from the first run, untouched.
     assert!(!out.stdout.contains("auth_user"));
 
-    // Everything deleted: no partition left at all.
+    // Everything deleted: no partition left at all after a full run.
     db.exec("DELETE FROM courseware_studentmodule").await;
-    assert_eq!(edlake(&cfg, &["extract"], &[]).code, 0);
+    assert_eq!(edlake(&cfg, &["extract", "--full"], &[]).code, 0);
     assert!(partition_files(lake.path()).is_empty());
 }
 

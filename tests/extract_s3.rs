@@ -156,7 +156,7 @@ async fn s3_stale_partitions_are_removed_and_others_kept() {
 
     db.exec("DELETE FROM courseware_studentmodule WHERE course_id = 'course-v1:Org+Tiny+T1'")
         .await;
-    let out = edlake(&cfg, &["extract"], &[]);
+    let out = edlake(&cfg, &["extract", "--full"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     let keys = s3_keys(&client, &bucket, "").await;
     assert_eq!(keys.len(), 3, "{keys:?}");

@@ -92,6 +92,18 @@ pub struct TableSpec {
     pub format: TableFormat,
     /// The view's select list when it is not the typed decoding of the columns.
     pub view_select: Option<Vec<String>>,
+    /// For a table written incrementally: the view keeps one row per key.
+    pub dedup: Option<Dedup>,
+}
+
+/// How the view of an incrementally written table keeps the current version of each row:
+/// of the rows sharing `lms`, the partition values and `key`, the one with the latest
+/// `latest_by`, and on a tie the one in the file whose path sorts last (deltas sort after
+/// the full file, in the order they were written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dedup {
+    pub key: Vec<String>,
+    pub latest_by: String,
 }
 
 /// The parts of a Glue table edlake owns.
@@ -832,6 +844,10 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
         view_order: None,
         format: TableFormat::Csv,
         view_select: None,
+        dedup: plan.incremental.as_ref().map(|i| Dedup {
+            key: i.key.clone(),
+            latest_by: i.change_column.clone(),
+        }),
     })
 }
 

@@ -345,6 +345,7 @@ fn spec(columns: &[(&str, &str)]) -> TableSpec {
         view_order: None,
         format: TableFormat::Csv,
         view_select: None,
+        dedup: None,
     }
 }
 

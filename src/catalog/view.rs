@@ -6,7 +6,7 @@
 //! `TRY_CAST`, so a value the type cannot hold (MySQL's zero date, a TIME past 24 h) reads
 //! as NULL instead of failing every query of every dashboard.
 
-use super::{CatalogColumn, TableSpec};
+use super::{CatalogColumn, Dedup, TableSpec};
 
 /// The Trino type and the expression a raw column is read through.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,9 +166,64 @@ pub fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> 
                 .unwrap_or(usize::MAX)
         });
     }
-    let select: Vec<String> = select.into_iter().map(|(_, s)| s).collect();
-    select_view_sql(database, spec, &select)
+    match &spec.dedup {
+        None => {
+            let select: Vec<String> = select.into_iter().map(|(_, s)| s).collect();
+            select_view_sql(database, spec, &select)
+        }
+        Some(dedup) => dedup_view_sql(database, spec, columns, select, dedup),
+    }
 }
+
+/// The view of an incrementally written table: the typed columns of the current version of
+/// each row. The window partitions by the raw partition values first, so a query's filter
+/// on `lms` or `course_id` still prunes partitions beneath it.
+fn dedup_view_sql(
+    database: &str,
+    spec: &TableSpec,
+    columns: &[CatalogColumn],
+    select: Vec<(&str, String)>,
+    dedup: &Dedup,
+) -> String {
+    let mut partition_by: Vec<String> = spec
+        .partition_keys
+        .iter()
+        .map(|k| quote_ident(&k.name))
+        .collect();
+    for key in &dedup.key {
+        let quoted = quote_ident(key);
+        if !partition_by.iter().any(|p| p.eq_ignore_ascii_case(&quoted)) {
+            partition_by.push(quoted);
+        }
+    }
+    let latest = match columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(&dedup.latest_by))
+    {
+        Some(c) => decode_data_column(c).expression,
+        None => quote_ident(&dedup.latest_by),
+    };
+    let names: Vec<String> = select.iter().map(|(n, _)| quote_ident(n)).collect();
+    let mut inner: Vec<String> = select.into_iter().map(|(_, s)| s).collect();
+    inner.push(format!(
+        "row_number() OVER (PARTITION BY {} ORDER BY {latest} DESC NULLS LAST, \"$path\" DESC) AS {}",
+        partition_by.join(", "),
+        quote_ident(RANK_COLUMN)
+    ));
+    format!(
+        "CREATE OR REPLACE VIEW {}.{} AS\nSELECT\n  {}\nFROM (\n  SELECT\n    {}\n  FROM {}.{}\n) AS \"versions\"\nWHERE {} = 1",
+        quote_ident(database),
+        quote_ident(&spec.view),
+        names.join(",\n  "),
+        inner.join(",\n    "),
+        quote_ident(database),
+        quote_ident(&spec.raw_table),
+        quote_ident(RANK_COLUMN)
+    )
+}
+
+/// The window's rank of a row among the versions of its key (1: current).
+const RANK_COLUMN: &str = "__edlake_version";
 
 /// `CREATE OR REPLACE VIEW` with a given select list over the raw table.
 pub fn select_view_sql(database: &str, spec: &TableSpec, select: &[String]) -> String {
@@ -305,6 +360,7 @@ mod parse_tests {
             view_order: None,
             format: crate::catalog::TableFormat::Csv,
             view_select: None,
+            dedup: None,
         }
     }
 
@@ -415,5 +471,51 @@ mod parse_tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn an_incremental_table_view_keeps_the_latest_version_of_each_key() {
+        let mut spec = spec();
+        spec.dedup = Some(Dedup {
+            key: vec!["id".into()],
+            latest_by: "date_joined".into(),
+        });
+        let sql = view_sql("panorama", &spec, &spec.columns);
+        let statements = Parser::parse_sql(&Trino, &sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+        let Statement::CreateView(view) = &statements[0] else {
+            panic!("not a CREATE VIEW: {sql}");
+        };
+        let SetExpr::Select(outer) = view.query.body.as_ref() else {
+            panic!("not a SELECT");
+        };
+        // Outside: the view's columns by name, the same as a snapshot table's view.
+        let names: Vec<String> = outer.projection.iter().map(|i| i.to_string()).collect();
+        assert_eq!(names.first().map(String::as_str), Some(r#""id""#));
+        assert_eq!(names.last().map(String::as_str), Some(r#""lms""#));
+        assert_eq!(names.len(), 12);
+        assert_eq!(
+            outer.selection.as_ref().unwrap().to_string(),
+            r#""__edlake_version" = 1"#
+        );
+        // Inside: the typed decoding over the raw table, ranked per partition and key.
+        let sqlparser::ast::TableFactor::Derived { subquery, .. } = &outer.from[0].relation else {
+            panic!("not a derived table: {sql}");
+        };
+        let SetExpr::Select(inner) = subquery.body.as_ref() else {
+            panic!("not a SELECT");
+        };
+        assert_eq!(
+            inner.from[0].relation.to_string(),
+            r#""panorama"."openedx_raw_t""#
+        );
+        let rank = inner.projection.last().unwrap().to_string();
+        assert_eq!(
+            rank,
+            r#"row_number() OVER (PARTITION BY "lms", "course_id", "id" ORDER BY TRY_CAST(NULLIF("date_joined", '\N') AS TIMESTAMP(6)) DESC NULLS LAST, "$path" DESC) AS "__edlake_version""#
+        );
+        assert!(inner
+            .projection
+            .iter()
+            .any(|i| i.to_string() == r#"TRY_CAST(NULLIF("id", '\N') AS BIGINT) AS "id""#));
     }
 }

@@ -324,6 +324,7 @@ mod tests {
             failures: vec![],
             warnings: 0,
             orphans: 0,
+            ..TableReport::default()
         });
         let text = m.render();
         assert!(

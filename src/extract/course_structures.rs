@@ -108,6 +108,7 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
         view_order: Some(view_order),
         format: catalog::TableFormat::Csv,
         view_select: None,
+        dedup: None,
     })
 }
 

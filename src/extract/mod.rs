@@ -20,6 +20,7 @@ use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
 
 pub mod course_structures;
+pub mod incremental;
 pub mod spool;
 
 use spool::{push_key_value, Spool};
@@ -34,6 +35,9 @@ pub struct TableReport {
     pub bytes: u64,
     pub stale_removed: usize,
     pub seconds: f64,
+    /// How a table with a change column was extracted (`full` or `incremental`); empty
+    /// for the others.
+    pub mode: String,
     /// What the catalog step did, when the catalog is enabled.
     pub catalog: Option<SyncReport>,
     /// Items skipped because the lake already holds them (course structures whose
@@ -122,7 +126,8 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selecti
 
 /// Extracts the selection: MySQL tables up to `mysql.max_connections` at a time, then the
 /// course structures. Connection or store failures abort the run; a failing table is
-/// reported and the others go on. `full` re-extracts what is known to be unchanged.
+/// reported and the others go on. `full` re-extracts what is known to be unchanged, and
+/// every table whole.
 pub async fn run(
     config: &Config,
     selection: &Selection<'_>,
@@ -165,6 +170,7 @@ pub async fn run(
                             catalog.as_deref(),
                             &layout,
                             table,
+                            full,
                         );
                         let result = leases.hold(&table.name, work).await;
                         log_outcome(&table.name, &result);
@@ -208,14 +214,17 @@ fn log_outcome(table: &str, result: &Result<TableReport>) {
     match result {
         Ok(r) => tracing::info!(
             table = %r.table, rows = r.rows, partitions = r.partitions,
-            bytes = r.bytes, seconds = r.seconds, "table extracted"
+            bytes = r.bytes, seconds = r.seconds, mode = %r.mode, "table extracted"
         ),
         Err(e) => tracing::error!(table = %table, "{e:#}"),
     }
 }
 
-/// One table: scan, route rows to partitions, publish each partition atomically, remove
-/// partitions that no longer have rows, then bring the catalog in line.
+/// One table: scan, route rows to partitions, publish each partition atomically, then bring
+/// the catalog in line and record the watermark. A full run replaces every file and
+/// removes partitions (and delta files) that no longer have rows; an incremental run of a
+/// table with a change column adds one delta file per partition it touches and removes
+/// nothing (docs/incremental.md).
 pub async fn extract_table(
     config: &Config,
     source: &MysqlSource,
@@ -223,14 +232,10 @@ pub async fn extract_table(
     catalog: Option<&Catalog>,
     layout: &Layout,
     table: &TableConfig,
+    full: bool,
 ) -> Result<TableReport> {
     let started = Instant::now();
     let mut plan = source.plan(table, &config.column_policy(table)).await?;
-    let estimate = match progress::enabled() {
-        true => source.estimated_rows(&table.name).await,
-        false => None,
-    };
-    let bar = Bar::rows(&table.name, estimate);
     if let Some(catalog) = catalog {
         // Files must line up with the Glue columns, which only ever grow at the end.
         let existing = catalog
@@ -243,8 +248,6 @@ pub async fn extract_table(
             .collect();
         plan.follow_order(&order);
     }
-    let partition_names = plan.partition_names();
-    let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
     // The key is read only for a table that has pseudonyms (validation made sure it is set).
     let pseudonyms = match plan.pseudonymized.is_empty() {
         true => None,
@@ -254,6 +257,26 @@ pub async fn extract_table(
                 .context("columns to pseudonymize but no privacy key")?,
         )),
     };
+    let mut tracker = incremental::Tracker::start(
+        &config.incremental_settings()?,
+        store,
+        layout,
+        &plan,
+        pseudonyms.as_ref().map(|p| p.check_value()).as_deref(),
+        full,
+    )
+    .await?;
+    let delta = tracker.delta();
+    if !tracker.label().is_empty() {
+        tracing::info!(table = %table.name, "{}", tracker.mode().describe());
+    }
+    let estimate = match progress::enabled() && delta.is_none() {
+        true => source.estimated_rows(&table.name).await,
+        false => None,
+    };
+    let bar = Bar::rows(&table.name, estimate);
+    let partition_names = plan.partition_names();
+    let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
     // Per data column, in file order (after any reordering by the catalog).
     let pseudonymized: Vec<bool> = plan
         .data_columns
@@ -276,12 +299,15 @@ pub async fn extract_table(
     );
     let mut key = Vec::with_capacity(64);
     let mut unreported = 0u64;
-    let rows = source
-        .scan(&plan, |row| {
+    let scanned = source
+        .scan(&plan, tracker.changed_since().as_ref(), |row| {
             unreported += 1;
             if unreported == 4096 {
                 bar.inc(unreported);
                 unreported = 0;
+            }
+            if !tracker.keep(|i| raw(row, i).ok().flatten()) {
+                return Ok(());
             }
             key.clear();
             for j in 0..partition_count {
@@ -320,9 +346,24 @@ pub async fn extract_table(
             })
         })
         .await?;
+    let rows = scanned.rows - tracker.skipped;
     bar.inc(unreported);
+    if tracker.skipped > 0 {
+        tracing::debug!(table = %table.name, skipped = tracker.skipped, "rows of the overlap already in the lake");
+    }
+    let mut report = TableReport {
+        table: table.name.clone(),
+        rows,
+        mode: tracker.label().into(),
+        ..Default::default()
+    };
+    if delta.is_some() && rows == 0 {
+        // Nothing changed: no file, no catalog call, and the record stays as it is.
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
     bar.stage("finishing files");
-    if partition_count == 0 {
+    if partition_count == 0 && delta.is_none() {
         spool.ensure(&[], Vec::new());
     }
     tracing::debug!(
@@ -330,26 +371,21 @@ pub async fn extract_table(
         "scan finished"
     );
     let partitions = tokio::task::block_in_place(|| spool.finish())?;
-
-    let mut report = TableReport {
-        table: table.name.clone(),
-        rows,
-        partitions: if partition_count == 0 {
-            0
-        } else {
-            partitions.len()
-        },
-        files: partitions.len(),
-        ..Default::default()
+    report.partitions = if partition_count == 0 {
+        0
+    } else {
+        partitions.len()
     };
+    report.files = partitions.len();
     report.bytes = partitions.iter().map(|p| p.bytes).sum();
-    let written: HashSet<String> = partitions
-        .iter()
-        .map(|p| layout.object_key(&table.name, &partition_names, &p.values))
-        .collect();
-    // What the catalog registers: exactly the prefixes just written.
-    let registered = match catalog {
-        Some(_) => partitions
+    let file_key = |values: &[Option<String>]| match delta {
+        Some(n) => layout.delta_key(&table.name, &partition_names, values, n),
+        None => layout.object_key(&table.name, &partition_names, values),
+    };
+    let written: HashSet<String> = partitions.iter().map(|p| file_key(&p.values)).collect();
+    // What the catalog registers after a full run: exactly the prefixes just written.
+    let registered = match (catalog, delta) {
+        (Some(_), None) => partitions
             .iter()
             .map(|p| {
                 Ok(PartitionSpec {
@@ -361,12 +397,12 @@ pub async fn extract_table(
                 })
             })
             .collect::<Result<Vec<_>>>()?,
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     bar.stage(&format!("uploading {} file(s)", partitions.len()));
     futures::stream::iter(partitions)
         .map(|p| {
-            let key = layout.object_key(&table.name, &partition_names, &p.values);
+            let key = file_key(&p.values);
             async move {
                 store
                     .put(&key, p.payload)
@@ -378,28 +414,37 @@ pub async fn extract_table(
         .try_collect::<Vec<()>>()
         .await?;
 
-    // Only after every partition is in place: drop the ones whose rows are gone.
-    let stale: Vec<String> = store
-        .list(&layout.lms_dir(&table.name))
-        .await?
-        .into_iter()
-        .filter(|k| k.ends_with(".csv") && !written.contains(k))
-        .collect();
-    if !stale.is_empty() {
-        tracing::info!(table = %table.name, count = stale.len(), "removing stale partitions");
-        store.delete(&stale).await?;
+    let in_lake = store.list(&layout.lms_dir(&table.name)).await?;
+    if delta.is_none() {
+        // Only after every partition is in place: drop the files a full run did not write
+        // (partitions whose rows are gone, and the deltas it merged).
+        let stale: Vec<String> = in_lake
+            .iter()
+            .filter(|k| k.ends_with(".csv") && !written.contains(*k))
+            .cloned()
+            .collect();
+        if !stale.is_empty() {
+            tracing::info!(table = %table.name, count = stale.len(), "removing stale files");
+            store.delete(&stale).await?;
+        }
+        report.stale_removed = stale.len();
     }
-    report.stale_removed = stale.len();
     if let Some(catalog) = catalog {
         bar.stage("catalog");
+        let desired = match delta {
+            None => registered,
+            // Every partition of the table: an incremental run adds, never removes.
+            Some(_) => catalog::partitions_from_keys(config, table, &in_lake)?,
+        };
         let spec = catalog::table_spec(config, table, &plan)?;
         let synced = catalog
-            .sync_table(&spec, &registered, false)
+            .sync_table(&spec, &desired, false)
             .await
             .context("catalog")?;
         tracing::info!(table = %table.name, "catalog: {}", synced.summary());
         report.catalog = Some(synced);
     }
+    tracker.finish(store, layout, &scanned.snapshot_utc).await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -419,19 +464,24 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
         .unwrap_or(5)
         .max(5);
     let mut out = format!(
-        "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {}\n",
-        "TABLE", "ROWS", "PARTITIONS", "FILES", "BYTES", "SECONDS", "STATUS"
+        "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {:<11}  {}\n",
+        "TABLE", "ROWS", "PARTITIONS", "FILES", "BYTES", "SECONDS", "MODE", "STATUS"
     );
     for o in outcomes {
         match &o.result {
             Ok(r) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  {}{}{}{}\n",
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  {:<11}  {}{}{}{}\n",
                 r.table,
                 r.rows,
                 r.partitions,
                 r.files,
                 r.bytes,
                 r.seconds,
+                if r.mode.is_empty() {
+                    "-"
+                } else {
+                    r.mode.as_str()
+                },
                 if r.failures.is_empty() {
                     "ok".to_string()
                 } else {
@@ -453,8 +503,8 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
                 }
             )),
             Err(_) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  FAILED\n",
-                o.table, "-", "-", "-", "-", "-"
+                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {:<11}  FAILED\n",
+                o.table, "-", "-", "-", "-", "-", "-"
             )),
         }
     }

@@ -73,6 +73,7 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
         view_order: None,
         format: TableFormat::GzipJsonLines,
         view_select: Some(view_select.iter().map(|s| s.to_string()).collect()),
+        dedup: None,
     })
 }
 

@@ -55,6 +55,35 @@ pub struct TablePlan {
     pub partition_columns: Vec<Column>,
     /// Data columns exported as keyed pseudonyms.
     pub pseudonymized: Vec<String>,
+    /// Set when the table can be extracted incrementally.
+    pub incremental: Option<Incremental>,
+}
+
+/// What makes a table incremental: a change timestamp to read by, and a primary key the
+/// view keeps one row per (both exported).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incremental {
+    pub change_column: String,
+    pub key: Vec<String>,
+}
+
+/// An incremental scan's filter: rows whose change column is at or after `since` minus
+/// `overlap`.
+#[derive(Debug, Clone)]
+pub struct ChangedSince {
+    pub column: String,
+    /// MySQL text of a DATETIME.
+    pub since: String,
+    pub overlap_seconds: u64,
+}
+
+/// What a scan saw besides its rows.
+#[derive(Debug, Clone)]
+pub struct ScanSummary {
+    pub rows: u64,
+    /// `UTC_TIMESTAMP(6)` at the start of the snapshot: no change read can honestly be
+    /// later, so a watermark is never set past it (an app server whose clock ran ahead).
+    pub snapshot_utc: String,
 }
 
 impl TablePlan {
@@ -237,6 +266,31 @@ impl MysqlSource {
             .map(Some)
     }
 
+    /// The primary key's columns in key order; empty when the table has none.
+    pub async fn primary_key(&self, table: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
+             ORDER BY ORDINAL_POSITION",
+        )
+        .bind(&self.database)
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "{} (reading the table's primary key)",
+                describe_error(&e, &self.endpoint)
+            )
+        })?;
+        rows.iter()
+            .map(|row| {
+                let raw: &[u8] = row.try_get_unchecked(0)?;
+                Ok(String::from_utf8_lossy(raw).into_owned())
+            })
+            .collect()
+    }
+
     /// Resolves a configured table against the live schema.
     pub async fn plan(&self, table: &TableConfig, policy: &ColumnPolicy) -> Result<TablePlan> {
         let all = self.columns(&table.name).await?;
@@ -247,16 +301,27 @@ impl MysqlSource {
                 self.endpoint
             );
         }
-        plan_columns(table, policy, &all)
+        let mut plan = plan_columns(table, policy, &all)?;
+        if table.change_column().is_some() {
+            let key = self.primary_key(&table.name).await?;
+            plan.incremental = resolve_incremental(table, &plan, &key)?;
+        }
+        Ok(plan)
     }
 
-    /// Streams every row of the plan's columns (data columns, then partition columns) to
-    /// `on_row`, in one query inside a read-only consistent snapshot.
-    pub async fn scan<F>(&self, plan: &TablePlan, mut on_row: F) -> Result<u64>
+    /// Streams the rows of the plan's columns (data columns, then partition columns) to
+    /// `on_row`, in one query inside a read-only consistent snapshot: every row, or with
+    /// `changed` only those changed since.
+    pub async fn scan<F>(
+        &self,
+        plan: &TablePlan,
+        changed: Option<&ChangedSince>,
+        mut on_row: F,
+    ) -> Result<ScanSummary>
     where
         F: FnMut(&MySqlRow) -> Result<()>,
     {
-        let sql = select_sql(&self.database, plan)?;
+        let sql = select_sql(&self.database, plan, changed.map(|c| c.column.as_str()))?;
         let mut conn = self
             .pool
             .acquire()
@@ -271,6 +336,22 @@ impl MysqlSource {
         conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             .await
             .map_err(map_err)?;
+        let now = sqlx::raw_sql("SELECT UTC_TIMESTAMP(6)")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        let snapshot_utc =
+            String::from_utf8_lossy(now.try_get_unchecked::<&[u8], _>(0)?).into_owned();
+        if let Some(changed) = changed {
+            // A session variable keeps the watermark a bound value while the scan itself
+            // stays on the text protocol.
+            sqlx::query("SET @edlake_since = DATE_SUB(CAST(? AS DATETIME(6)), INTERVAL ? SECOND)")
+                .bind(&changed.since)
+                .bind(changed.overlap_seconds)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
         let mut rows = 0u64;
         let streamed: Result<()> = async {
             // raw_sql runs through the text protocol: the SQL carries only validated,
@@ -290,7 +371,7 @@ impl MysqlSource {
             return Err(e);
         }
         conn.execute("COMMIT").await.map_err(map_err)?;
-        Ok(rows)
+        Ok(ScanSummary { rows, snapshot_utc })
     }
 
     /// InnoDB's row-count estimate (statistics, often off by tens of percent): enough for
@@ -388,10 +469,61 @@ pub fn plan_columns(
         data_columns,
         partition_columns,
         pseudonymized,
+        incremental: None,
     })
 }
 
-fn select_sql(database: &str, plan: &TablePlan) -> Result<String> {
+/// The table's incremental settings when its change column and primary key are exported.
+/// A table that cannot be incremental stays a full snapshot; only a change column the
+/// config names explicitly makes that an error.
+pub fn resolve_incremental(
+    table: &TableConfig,
+    plan: &TablePlan,
+    primary_key: &[String],
+) -> Result<Option<Incremental>> {
+    let Some(wanted) = table.change_column() else {
+        return Ok(None);
+    };
+    let explicit = table.change_column.is_some();
+    let problem = |why: String| -> Result<Option<Incremental>> {
+        if explicit {
+            bail!("{why} (fix change_column in the config, or set it to \"\" for full snapshots)");
+        }
+        tracing::debug!(table = %table.name, "full snapshots: {why}");
+        Ok(None)
+    };
+    let Some(column) = plan
+        .data_columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(wanted) && !c.absent)
+    else {
+        return problem(format!("change column {wanted} is not exported"));
+    };
+    if !matches!(column.data_type.as_str(), "datetime" | "timestamp" | "date") {
+        return problem(format!(
+            "change column {} is {}, not a date or time",
+            column.name, column.column_type
+        ));
+    }
+    if primary_key.is_empty() {
+        return problem("the table has no primary key to keep one row per".into());
+    }
+    let exported = |name: &str| {
+        plan.data_columns
+            .iter()
+            .chain(&plan.partition_columns)
+            .any(|c| c.name.eq_ignore_ascii_case(name) && !c.absent)
+    };
+    if let Some(missing) = primary_key.iter().find(|k| !exported(k)) {
+        return problem(format!("primary key column {missing} is not exported"));
+    }
+    Ok(Some(Incremental {
+        change_column: column.name.clone(),
+        key: primary_key.to_vec(),
+    }))
+}
+
+fn select_sql(database: &str, plan: &TablePlan, changed_column: Option<&str>) -> Result<String> {
     let columns = plan
         .data_columns
         .iter()
@@ -404,8 +536,12 @@ fn select_sql(database: &str, plan: &TablePlan) -> Result<String> {
             }
         })
         .collect::<Result<Vec<_>>>()?;
+    let filter = match changed_column {
+        Some(c) => format!(" WHERE {} >= @edlake_since", quote_identifier(c)?),
+        None => String::new(),
+    };
     Ok(format!(
-        "SELECT {} FROM {}.{}",
+        "SELECT {} FROM {}.{}{filter}",
         columns.join(", "),
         quote_identifier(database)?,
         quote_identifier(&plan.table)?
@@ -510,7 +646,7 @@ mod tests {
         assert_eq!(plan.data_columns.len(), 2);
         assert_eq!(plan.partition_names(), ["course_id"]);
         assert_eq!(
-            select_sql("openedx", &plan).unwrap(),
+            select_sql("openedx", &plan, None).unwrap(),
             "SELECT `id`, `state`, `course_id` FROM `openedx`.`courseware_studentmodule`"
         );
     }
@@ -532,7 +668,7 @@ mod tests {
         assert_eq!(names, ["id", "gone", "grade", "new"]);
         assert!(plan.data_columns[1].absent);
         assert_eq!(
-            select_sql("db", &plan).unwrap(),
+            select_sql("db", &plan, None).unwrap(),
             "SELECT `id`, NULL, `grade`, `new` FROM `db`.`t`"
         );
     }
@@ -607,5 +743,53 @@ mod tests {
             e.contains("column emial named by the privacy settings"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn incremental_needs_an_exported_change_time_and_key() {
+        let all = vec![
+            col("id", "int"),
+            col("course_id", "varchar"),
+            col("modified", "datetime"),
+            col("state", "longtext"),
+        ];
+        let mut t = table("courseware_studentmodule");
+        t.partition_by = vec!["course_id".into()];
+        let plan = plan_columns(&t, &ColumnPolicy::default(), &all).unwrap();
+        let inc = resolve_incremental(&t, &plan, &["id".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(inc.change_column, "modified");
+        assert_eq!(inc.key, ["id"]);
+        let changed = select_sql("db", &plan, Some(&inc.change_column)).unwrap();
+        assert_eq!(
+            changed,
+            "SELECT `id`, `modified`, `state`, `course_id` FROM `db`.`courseware_studentmodule` WHERE `modified` >= @edlake_since"
+        );
+        // A built-in table that lost what it needs stays a full snapshot...
+        assert_eq!(resolve_incremental(&t, &plan, &[]).unwrap(), None);
+        let dropped = ColumnPolicy {
+            drop: vec!["modified".into()],
+            ..ColumnPolicy::default()
+        };
+        let plan_without = plan_columns(&t, &dropped, &all).unwrap();
+        assert_eq!(
+            resolve_incremental(&t, &plan_without, &["id".into()]).unwrap(),
+            None
+        );
+        // ... a change column the config names must work, and "" turns it off.
+        let mut named = table("t");
+        named.change_column = Some("state".into());
+        let plan = plan_columns(&named, &ColumnPolicy::default(), &all).unwrap();
+        let e = resolve_incremental(&named, &plan, &["id".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a date or time"), "{e}");
+        named.change_column = Some(String::new());
+        assert_eq!(
+            resolve_incremental(&named, &plan, &["id".into()]).unwrap(),
+            None
+        );
+        assert_eq!(table("auth_user").change_column(), None);
     }
 }

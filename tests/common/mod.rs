@@ -227,13 +227,14 @@ pub fn lake_config(mysql_url: &str, lake_url: &str, rest: &str) -> String {
     )
 }
 
-/// Lease records (and their local lock files): edlake's coordination state, outside every
-/// table, left out of lake listings; tests/lease.rs reads them directly.
-fn is_lease(key: &str) -> bool {
-    key.contains("_edlake/leases/")
+/// Lease and watermark records (and the local lock files): edlake's own state, outside
+/// every table, left out of lake listings; tests/lease.rs and tests/incremental.rs read
+/// them directly.
+fn is_edlake_state(key: &str) -> bool {
+    key.contains("_edlake/leases/") || key.contains("_edlake/watermarks/")
 }
 
-/// Every file under `root` but lease records, relative, with `/` separators.
+/// Every file under `root` but edlake's own records, relative, with `/` separators.
 pub fn files_under(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -247,7 +248,7 @@ pub fn files_under(root: &Path) -> Vec<String> {
                 stack.push(p);
             } else {
                 let key = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                if !is_lease(&key) {
+                if !is_edlake_state(&key) {
                     out.push(key);
                 }
             }
@@ -423,7 +424,7 @@ pub async fn s3_client() -> aws_sdk_s3::Client {
 pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
     let bucket = format!("edlake-t-{}", name.replace('_', "-"));
     let _ = client.create_bucket().bucket(&bucket).send().await;
-    for key in s3_keys(client, &bucket, "").await {
+    for key in all_s3_keys(client, &bucket, "").await {
         client
             .delete_object()
             .bucket(&bucket)
@@ -435,7 +436,15 @@ pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
     bucket
 }
 
+/// Every key under `prefix` but edlake's own records, sorted.
 pub async fn s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let mut keys = all_s3_keys(client, bucket, prefix).await;
+    keys.retain(|k| !is_edlake_state(k));
+    keys
+}
+
+/// Every key under `prefix`, sorted.
+pub async fn all_s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
     let mut keys = Vec::new();
     let mut pages = client
         .list_objects_v2()
@@ -445,9 +454,7 @@ pub async fn s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) ->
         .send();
     while let Some(page) = pages.next().await {
         for o in page.unwrap().contents() {
-            if !is_lease(o.key().unwrap()) {
-                keys.push(o.key().unwrap().to_string());
-            }
+            keys.push(o.key().unwrap().to_string());
         }
     }
     keys.sort();

@@ -1,0 +1,586 @@
+//! Incremental extraction's memory: one watermark record per table of an LMS, kept in the
+//! lake at `<prefix>/_edlake/watermarks/lms=<host>/<table>.json` so a stateless CronJob
+//! pod continues where the last run stopped. Only the table's lease holder reads or writes
+//! it, and only after the run's files and catalog entries are in place (docs/incremental.md).
+
+use std::collections::HashSet;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::config::IncrementalSettings;
+use crate::lake::Layout;
+use crate::source::mysql::{ChangedSince, Incremental, TablePlan};
+use crate::store::{Payload, Store};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub table: String,
+    pub change_column: String,
+    /// Of the plan the files were written with: another plan (columns, key, pseudonym
+    /// key) means a full extract, so a delta never mixes with files of another shape.
+    pub fingerprint: String,
+    /// MySQL text of the newest change read, capped at the snapshot's UTC time; None
+    /// while the table has had no row.
+    pub watermark: Option<String>,
+    /// When the last full extract ran (RFC 3339).
+    pub full_at: String,
+    /// Incremental runs that wrote delta files since; also the last delta's number.
+    pub deltas: u32,
+    /// Rows within the overlap of the watermark, already in the lake: hashes of key and
+    /// change time (16 hex digits each). The next run reads them again and skips them, so
+    /// a run with no change writes nothing.
+    #[serde(default)]
+    pub recent: String,
+}
+
+impl Watermark {
+    pub fn recent_rows(&self) -> HashSet<u64> {
+        (0..self.recent.len() / 16)
+            .filter_map(|i| u64::from_str_radix(&self.recent[i * 16..i * 16 + 16], 16).ok())
+            .collect()
+    }
+}
+
+/// Collects, during a scan, the rows whose change time is within the overlap of the newest
+/// change seen, pruning as the newest moves on so a full scan keeps only a window's worth.
+pub struct RecentRows {
+    overlap: i64,
+    newest: i64,
+    entries: Vec<(i64, u64)>,
+    prune_at: usize,
+}
+
+impl RecentRows {
+    pub fn new(overlap: std::time::Duration) -> RecentRows {
+        RecentRows {
+            overlap: i64::try_from(overlap.as_micros()).unwrap_or(i64::MAX),
+            newest: i64::MIN,
+            entries: Vec::new(),
+            prune_at: 4096,
+        }
+    }
+
+    pub fn observe(&mut self, micros: i64, row: u64) {
+        self.newest = self.newest.max(micros);
+        if micros < self.newest.saturating_sub(self.overlap) {
+            return;
+        }
+        self.entries.push((micros, row));
+        if self.entries.len() >= self.prune_at {
+            let floor = self.newest.saturating_sub(self.overlap);
+            self.entries.retain(|(m, _)| *m >= floor);
+            self.prune_at = (self.entries.len() * 2).max(4096);
+        }
+    }
+
+    /// The rows the next run's overlap reads again: changed at or after `watermark` minus
+    /// the overlap, as sorted hex.
+    pub fn finish(self, watermark: Option<&str>) -> String {
+        let Some(floor) = watermark
+            .and_then(|w| datetime_micros(w.as_bytes()))
+            .map(|w| w.saturating_sub(self.overlap))
+        else {
+            return String::new();
+        };
+        let mut rows: Vec<u64> = self
+            .entries
+            .into_iter()
+            .filter(|(m, _)| *m >= floor)
+            .map(|(_, r)| r)
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows.iter().map(|r| format!("{r:016x}")).collect()
+    }
+}
+
+/// FNV-1a of a row's key values and change time: stable across runs and releases, and
+/// cheap enough for every row of a full scan.
+pub fn row_hash<'a>(key: impl Iterator<Item = Option<&'a [u8]>>, changed: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for part in key {
+        match part {
+            Some(v) => {
+                eat(&[1]);
+                eat(v);
+            }
+            None => eat(&[0]),
+        }
+        eat(&[0xff]);
+    }
+    eat(changed);
+    h
+}
+
+/// Microseconds since 0000-03-01-ish of MySQL's text for a DATE, DATETIME or TIMESTAMP
+/// (`YYYY-MM-DD[ HH:MM:SS[.f…]]`); None for zero dates and anything else.
+pub fn datetime_micros(text: &[u8]) -> Option<i64> {
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.iter().try_fold(0i64, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
+            .ok()?;
+    let mut micros = i64::from(date.to_julian_day()) * 86_400_000_000;
+    if text.len() >= 19 {
+        micros += (num(11..13)? * 3600 + num(14..16)? * 60 + num(17..19)?) * 1_000_000;
+        if text.len() > 20 {
+            let fraction = &text[20..text.len().min(26)];
+            let mut f = num(20..20 + fraction.len())?;
+            for _ in fraction.len()..6 {
+                f *= 10;
+            }
+            micros += f;
+        }
+    }
+    Some(micros)
+}
+
+/// What a run of an incremental table does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Full(&'static str),
+    /// Rows changed since `since` (every row when None), written as delta number `delta`.
+    Incremental {
+        since: Option<String>,
+        delta: u32,
+    },
+}
+
+impl Mode {
+    pub fn describe(&self) -> String {
+        match self {
+            Mode::Full(why) => format!("full extract: {why}"),
+            Mode::Incremental {
+                since: Some(since),
+                delta,
+            } => {
+                format!("incremental extract of the rows changed since {since} (delta {delta})")
+            }
+            Mode::Incremental { since: None, delta } => {
+                format!("incremental extract of every row (delta {delta})")
+            }
+        }
+    }
+}
+
+pub fn record_key(layout: &Layout, table: &str) -> String {
+    format!("{}{table}.json", layout.lms_dir("_edlake/watermarks"))
+}
+
+pub async fn load(store: &dyn Store, layout: &Layout, table: &str) -> Result<Option<Watermark>> {
+    let key = record_key(layout, table);
+    let Some((bytes, _)) = store.get_versioned(&key).await? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) => {
+            // Unreadable memory costs one full extract, never a lost change.
+            tracing::warn!(table, key = %key, "unreadable watermark record ({e}): extracting in full");
+            Ok(None)
+        }
+    }
+}
+
+pub async fn save(store: &dyn Store, layout: &Layout, record: &Watermark) -> Result<()> {
+    let key = record_key(layout, &record.table);
+    let bytes = serde_json::to_vec_pretty(record)?;
+    store
+        .put(&key, Payload::Bytes(bytes.into()))
+        .await
+        .with_context(|| format!("writing the watermark {key}"))
+}
+
+/// One table's run as incremental extraction sees it: what to read, which rows to skip,
+/// and the record to leave. A table without a change column passes through untouched.
+pub struct Tracker {
+    table: String,
+    incremental: Option<Incremental>,
+    mode: Mode,
+    record: Option<Watermark>,
+    fingerprint: String,
+    overlap_seconds: u64,
+    started: OffsetDateTime,
+    /// Row positions (data columns, then partition columns) of the change column and key.
+    change_index: Option<usize>,
+    key_index: Vec<usize>,
+    newest: Option<Vec<u8>>,
+    recent: RecentRows,
+    /// Rows the last run wrote within its overlap: read again now, and skipped.
+    already: HashSet<u64>,
+    pub skipped: u64,
+}
+
+impl Tracker {
+    /// Reads the table's record (unless `full`) and decides the mode. `key_check`
+    /// identifies the privacy key when the table has pseudonyms.
+    pub async fn start(
+        settings: &IncrementalSettings,
+        store: &dyn Store,
+        layout: &Layout,
+        plan: &TablePlan,
+        key_check: Option<&str>,
+        full: bool,
+    ) -> Result<Tracker> {
+        let fingerprint = fingerprint(plan, key_check);
+        let started = OffsetDateTime::now_utc();
+        let (mode, record) = match &plan.incremental {
+            None => (Mode::Full("no change column"), None),
+            Some(_) => {
+                let record = match full {
+                    true => None,
+                    false => load(store, layout, &plan.table).await?,
+                };
+                let mode = decide(record.as_ref(), &fingerprint, settings, full, started);
+                (mode, record)
+            }
+        };
+        let columns = || plan.data_columns.iter().chain(&plan.partition_columns);
+        let position = |name: &str| columns().position(|c| c.name.eq_ignore_ascii_case(name));
+        let (change_index, key_index) = match &plan.incremental {
+            Some(inc) => (
+                position(&inc.change_column),
+                inc.key.iter().filter_map(|k| position(k)).collect(),
+            ),
+            None => (None, Vec::new()),
+        };
+        let already = match (&record, &mode) {
+            (Some(r), Mode::Incremental { .. }) => r.recent_rows(),
+            _ => HashSet::new(),
+        };
+        Ok(Tracker {
+            table: plan.table.clone(),
+            incremental: plan.incremental.clone(),
+            mode,
+            record,
+            fingerprint,
+            overlap_seconds: settings.overlap.as_secs(),
+            started,
+            change_index,
+            key_index,
+            newest: None,
+            recent: RecentRows::new(settings.overlap),
+            already,
+            skipped: 0,
+        })
+    }
+
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// `full` or `incremental` for a table with a change column; empty for the others.
+    pub fn label(&self) -> &'static str {
+        match (&self.incremental, &self.mode) {
+            (None, _) => "",
+            (Some(_), Mode::Full(_)) => "full",
+            (Some(_), Mode::Incremental { .. }) => "incremental",
+        }
+    }
+
+    /// The delta number an incremental run writes.
+    pub fn delta(&self) -> Option<u32> {
+        match self.mode {
+            Mode::Incremental { delta, .. } => Some(delta),
+            Mode::Full(_) => None,
+        }
+    }
+
+    /// The scan's filter: None reads every row.
+    pub fn changed_since(&self) -> Option<ChangedSince> {
+        match (&self.mode, &self.incremental) {
+            (
+                Mode::Incremental {
+                    since: Some(since), ..
+                },
+                Some(inc),
+            ) => Some(ChangedSince {
+                column: inc.change_column.clone(),
+                since: since.clone(),
+                overlap_seconds: self.overlap_seconds,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Notes a scanned row (`value(i)`: its i-th column); false when the lake already has
+    /// it.
+    pub fn keep<'r>(&mut self, value: impl Fn(usize) -> Option<&'r [u8]>) -> bool {
+        let Some(changed) = self.change_index.and_then(&value) else {
+            return true;
+        };
+        if self.newest.as_deref().is_none_or(|n| changed > n) {
+            self.newest = Some(changed.to_vec());
+        }
+        let id = row_hash(self.key_index.iter().map(|k| value(*k)), changed);
+        if let Some(micros) = datetime_micros(changed) {
+            self.recent.observe(micros, id);
+        }
+        if self.already.contains(&id) {
+            self.skipped += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Writes the record: only once the run's files and catalog entries are in place, so a
+    /// run that failed before is redone whole by the next one.
+    pub async fn finish(
+        self,
+        store: &dyn Store,
+        layout: &Layout,
+        snapshot_utc: &str,
+    ) -> Result<()> {
+        let Some(inc) = self.incremental else {
+            return Ok(());
+        };
+        let delta = match self.mode {
+            Mode::Incremental { delta, .. } => Some(delta),
+            Mode::Full(_) => None,
+        };
+        let previous = self.record.as_ref().filter(|_| delta.is_some());
+        let watermark = advance(
+            previous.and_then(|r| r.watermark.as_deref()),
+            self.newest.as_deref(),
+            snapshot_utc,
+        );
+        let record = Watermark {
+            table: self.table,
+            change_column: inc.change_column,
+            fingerprint: self.fingerprint,
+            full_at: match previous {
+                Some(r) => r.full_at.clone(),
+                None => self.started.format(&Rfc3339).unwrap_or_default(),
+            },
+            deltas: delta.unwrap_or(0),
+            recent: self.recent.finish(watermark.as_deref()),
+            watermark,
+        };
+        save(store, layout, &record).await
+    }
+}
+
+/// Full or incremental, from the last record and the settings.
+pub fn decide(
+    record: Option<&Watermark>,
+    fingerprint: &str,
+    settings: &IncrementalSettings,
+    full_requested: bool,
+    now: OffsetDateTime,
+) -> Mode {
+    if full_requested {
+        return Mode::Full("requested");
+    }
+    if !settings.enabled {
+        return Mode::Full("incremental.enabled is off");
+    }
+    let Some(record) = record else {
+        return Mode::Full("no watermark yet");
+    };
+    if record.fingerprint != fingerprint {
+        return Mode::Full("the exported columns changed");
+    }
+    if record.deltas >= settings.max_deltas {
+        return Mode::Full("incremental.max_deltas reached (compaction)");
+    }
+    let age = OffsetDateTime::parse(&record.full_at, &Rfc3339)
+        .map(|at| now - at)
+        .unwrap_or(time::Duration::MAX);
+    if age >= settings.full_every {
+        return Mode::Full("incremental.full_every elapsed (compaction)");
+    }
+    Mode::Incremental {
+        since: record.watermark.clone(),
+        delta: record.deltas + 1,
+    }
+}
+
+/// The newer of the old watermark and what this scan read, never past the snapshot's time.
+/// MySQL's text of one DATETIME/TIMESTAMP column has one width, so text order is time
+/// order.
+pub fn advance(
+    old: Option<&str>,
+    newest_read: Option<&[u8]>,
+    snapshot_utc: &str,
+) -> Option<String> {
+    let read = newest_read.map(|v| {
+        let v = String::from_utf8_lossy(v);
+        if v.as_ref() > snapshot_utc {
+            snapshot_utc.to_string()
+        } else {
+            v.into_owned()
+        }
+    });
+    match (old, read) {
+        (Some(old), Some(read)) if old >= read.as_str() => Some(old.to_string()),
+        (_, Some(read)) => Some(read),
+        (old, None) => old.map(str::to_string),
+    }
+}
+
+/// Identifies the files' shape: columns in file order with types, partition columns, the
+/// key and change column, the pseudonymized columns and a check value of their key.
+pub fn fingerprint(plan: &TablePlan, key_check: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    for c in plan.data_columns.iter().chain(&plan.partition_columns) {
+        h.update(format!("{}:{}:{};", c.name, c.column_type, c.absent));
+    }
+    h.update(format!(
+        "|{:?}|{:?}|",
+        plan.partition_names(),
+        plan.incremental
+    ));
+    h.update(format!("{:?}|{key_check:?}", plan.pseudonymized));
+    format!("{:x}", h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use time::macros::datetime;
+
+    fn settings() -> IncrementalSettings {
+        IncrementalSettings {
+            enabled: true,
+            overlap: Duration::from_secs(900),
+            full_every: Duration::from_secs(7 * 86400),
+            max_deltas: 3,
+        }
+    }
+
+    fn record(deltas: u32, full_at: &str) -> Watermark {
+        Watermark {
+            table: "t".into(),
+            change_column: "modified".into(),
+            fingerprint: "f".into(),
+            watermark: Some("2026-11-20 10:00:00.000000".into()),
+            full_at: full_at.into(),
+            deltas,
+            recent: String::new(),
+        }
+    }
+
+    #[test]
+    fn full_when_asked_new_changed_or_due() {
+        let now = datetime!(2026-11-22 12:00 UTC);
+        let s = settings();
+        let fresh = record(1, "2026-11-21T12:00:00Z");
+        assert_eq!(
+            decide(Some(&fresh), "f", &s, false, now),
+            Mode::Incremental {
+                since: Some("2026-11-20 10:00:00.000000".into()),
+                delta: 2
+            }
+        );
+        assert_eq!(
+            decide(Some(&fresh), "f", &s, true, now),
+            Mode::Full("requested")
+        );
+        assert!(matches!(decide(None, "f", &s, false, now), Mode::Full(_)));
+        assert!(
+            matches!(decide(Some(&fresh), "g", &s, false, now), Mode::Full(w) if w.contains("columns"))
+        );
+        let many = record(3, "2026-11-21T12:00:00Z");
+        assert!(
+            matches!(decide(Some(&many), "f", &s, false, now), Mode::Full(w) if w.contains("max_deltas"))
+        );
+        let old = record(0, "2026-11-15T11:59:59Z");
+        assert!(
+            matches!(decide(Some(&old), "f", &s, false, now), Mode::Full(w) if w.contains("full_every"))
+        );
+        let garbled = record(0, "yesterday");
+        assert!(matches!(
+            decide(Some(&garbled), "f", &s, false, now),
+            Mode::Full(_)
+        ));
+        let off = IncrementalSettings {
+            enabled: false,
+            ..s
+        };
+        assert!(matches!(
+            decide(Some(&fresh), "f", &off, false, now),
+            Mode::Full(_)
+        ));
+    }
+
+    #[test]
+    fn watermark_moves_forward_only_and_never_past_the_snapshot() {
+        let snap = "2026-11-22 12:00:00.000000";
+        assert_eq!(
+            advance(None, Some(b"2026-11-22 11:00:00.000000"), snap).as_deref(),
+            Some("2026-11-22 11:00:00.000000")
+        );
+        // A row stamped by an app server whose clock ran a day ahead.
+        assert_eq!(
+            advance(None, Some(b"2026-11-23 11:00:00.000000"), snap).as_deref(),
+            Some(snap)
+        );
+        // Re-read rows of the overlap never move it back.
+        assert_eq!(
+            advance(
+                Some("2026-11-22 11:30:00.000000"),
+                Some(b"2026-11-22 11:20:00.000000"),
+                snap
+            )
+            .as_deref(),
+            Some("2026-11-22 11:30:00.000000")
+        );
+        assert_eq!(advance(Some("x"), None, snap).as_deref(), Some("x"));
+        assert_eq!(advance(None, None, snap), None);
+        // DATETIME without fractions sorts with the snapshot's microseconds.
+        assert_eq!(
+            advance(None, Some(b"2026-11-22 12:00:00"), snap).as_deref(),
+            Some("2026-11-22 12:00:00")
+        );
+    }
+
+    #[test]
+    fn recent_rows_keep_the_overlap_of_the_newest_change() {
+        let t = |s: &str| datetime_micros(s.as_bytes()).unwrap();
+        assert_eq!(t("2024-01-01 00:00:01") - t("2024-01-01"), 1_000_000);
+        assert_eq!(
+            t("2024-03-01 00:00:00.5") - t("2024-02-29 23:59:59.999999"),
+            500_001
+        );
+        assert_eq!(datetime_micros(b"0000-00-00 00:00:00"), None);
+        let mut recent = RecentRows::new(Duration::from_secs(60));
+        // Many rows, in key order with rising times: only the last minute's survive.
+        for i in 0..10_000 {
+            recent.observe(t("2024-01-01") + i * 1_000_000, i as u64);
+        }
+        recent.observe(t("2023-01-01"), 99_999);
+        let kept = recent.finish(Some("2024-01-01 02:46:39"));
+        let rows = Watermark {
+            recent: kept,
+            ..record(0, "")
+        }
+        .recent_rows();
+        assert_eq!(rows.len(), 61);
+        assert!(rows.contains(&9_999) && rows.contains(&9_939) && !rows.contains(&9_938));
+        assert_ne!(
+            row_hash([Some(&b"1"[..])].into_iter(), b"2024-01-01 00:00:00"),
+            row_hash([Some(&b"1"[..])].into_iter(), b"2024-01-01 00:00:01")
+        );
+        assert_ne!(
+            row_hash([Some(&b"1"[..]), None].into_iter(), b"x"),
+            row_hash([None, Some(&b"1"[..])].into_iter(), b"x")
+        );
+    }
+}
