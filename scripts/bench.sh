@@ -4,7 +4,10 @@
 #   2. `mariadb --batch --quick` of the same columns to a file (the raw scan);
 #   3. `edlake extract` of the course-partitioned table to a local lake;
 #   4. the same to S3 on the local moto server;
-#   5. with BENCH_GROW=1, the table grown 10x and the local extract measured again
+#   5. incremental extraction (issue #7), local and S3: a full extract, then an
+#      incremental one after BENCH_CHANGED (default 1,000) rows changed, then one with no
+#      change;
+#   6. with BENCH_GROW=1, the table grown 10x and the local extract measured again
 #      (peak RSS must stay flat).
 # Wall time and peak RSS come from /usr/bin/time. Each measurement is the median of
 # BENCH_REPEAT (default 3) runs after one warm-up scan, so every contender reads a warm
@@ -16,6 +19,7 @@ cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
 
 ROWS=${BENCH_ROWS:-1000000}
+CHANGED=${BENCH_CHANGED:-1000}
 REPEAT=${BENCH_REPEAT:-3}
 DB=openedx
 DB_URL="mysql://openedx:openedx@127.0.0.1:3306/$DB"
@@ -51,20 +55,38 @@ write_contenders() {
 exec mariadb --batch --quick -h127.0.0.1 -uopenedx -popenedx $DB \
   -e "SELECT $(columns) FROM courseware_studentmodule" > "$work/raw.tsv"
 SH
+  local local_env="EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL=$work/lake EDLAKE_LOG=warn"
+  local s3_env="EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL=s3://$BUCKET \
+  EDLAKE_DATALAKE__ENDPOINT=$EDLAKE_TEST_S3_ENDPOINT EDLAKE_DATALAKE__SPOOL_DIR=$work/spool EDLAKE_LOG=warn \
+  EDLAKE_CATALOG__ENDPOINT=$EDLAKE_TEST_S3_ENDPOINT EDLAKE_CATALOG__DATABASE=edlake_bench"
+  local extract="./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule"
   cat > "$work/edlake_local" <<SH
 #!/bin/sh
 rm -rf "$work/lake"
-EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL="$work/lake" EDLAKE_LOG=warn \
-  exec ./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule > "$work/edlake.out"
+$local_env exec $extract --full > "$work/edlake.out"
 SH
   cat > "$work/edlake_s3" <<SH
 #!/bin/sh
-EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL="s3://$BUCKET" \
-  EDLAKE_DATALAKE__ENDPOINT="$EDLAKE_TEST_S3_ENDPOINT" EDLAKE_DATALAKE__SPOOL_DIR="$work/spool" EDLAKE_LOG=warn \
-  EDLAKE_CATALOG__ENDPOINT="$EDLAKE_TEST_S3_ENDPOINT" EDLAKE_CATALOG__DATABASE=edlake_bench \
-  exec ./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule > "$work/edlake.out"
+$s3_env exec $extract --full > "$work/edlake.out"
 SH
-  chmod +x "$work/raw_scan" "$work/edlake_local" "$work/edlake_s3"
+  # Incremental runs continue the lake the last full run left.
+  cat > "$work/edlake_local_incremental" <<SH
+#!/bin/sh
+$local_env exec $extract > "$work/edlake.out"
+SH
+  cat > "$work/edlake_s3_incremental" <<SH
+#!/bin/sh
+$s3_env exec $extract > "$work/edlake.out"
+SH
+  # Untimed, before each incremental run: CHANGED random rows get new state and a new
+  # modified time, as learners answering problems do.
+  cat > "$work/change_rows" <<SH
+#!/bin/sh
+exec mariadb -h127.0.0.1 -uopenedx -popenedx $DB -e "UPDATE courseware_studentmodule
+  SET grade = RAND(), state = CONCAT('{\\"changed\\": ', FLOOR(RAND() * 1000), '}'), modified = UTC_TIMESTAMP(6)
+  ORDER BY RAND() LIMIT $CHANGED"
+SH
+  chmod +x "$work"/raw_scan "$work"/edlake_* "$work/change_rows"
 }
 
 make_bucket() {
@@ -101,6 +123,25 @@ echo "== $ROWS rows, median of $REPEAT runs (ratio: against the raw scan)"
 report "mariadb --batch --quick > file" "$raw_wall" "$raw_rss" "$raw_wall"
 report "edlake extract -> local lake" "$local_wall" "$local_rss" "$raw_wall"
 report "edlake extract -> S3 (moto)" "$s3_wall" "$s3_rss" "$raw_wall"
+
+# Incremental (#7): the S3 lake holds the last full run; the local one is made again.
+"$work/edlake_local"
+read -r inc_wall inc_rss < <(measure edlake_local_incremental change_rows)
+inc_rows=$(awk '$1 == "courseware_studentmodule" { print $2 }' "$work/edlake.out")
+inc_files=$(find "$work/lake" -name '*.delta-*.csv' | wc -l)
+read -r none_wall none_rss < <(measure edlake_local_incremental)
+none_rows=$(awk '$1 == "courseware_studentmodule" { print $2 }' "$work/edlake.out")
+read -r s3_inc_wall s3_inc_rss < <(measure edlake_s3_incremental change_rows)
+read -r s3_none_wall s3_none_rss < <(measure edlake_s3_incremental)
+echo
+echo "== incremental: $CHANGED rows changed before each run (last one wrote $inc_rows rows; $inc_files delta files after $REPEAT runs); no change: $none_rows rows"
+echo "   (ratio: against the full extract to the same lake)"
+report "full extract -> local lake" "$local_wall" "$local_rss" "$local_wall"
+report "incremental, $CHANGED changed -> local" "$inc_wall" "$inc_rss" "$local_wall"
+report "incremental, no change -> local" "$none_wall" "$none_rss" "$local_wall"
+report "full extract -> S3 (moto)" "$s3_wall" "$s3_rss" "$s3_wall"
+report "incremental, $CHANGED changed -> S3" "$s3_inc_wall" "$s3_inc_rss" "$s3_wall"
+report "incremental, no change -> S3" "$s3_none_wall" "$s3_none_rss" "$s3_wall"
 
 if [ "${BENCH_GROW:-0}" = 1 ]; then
   seed $((ROWS * 10))

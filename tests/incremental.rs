@@ -325,7 +325,7 @@ async fn full_on_request_or_when_the_columns_change_and_off_by_config() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_s3_with_the_catalog_a_delta_registers_its_new_partition_and_no_change_costs_no_call() {
+async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_failed_run_is_redone() {
     let test = "incr_catalog";
     let db = studentmodule(test).await;
     let (s3, glue, athena) = (
@@ -401,4 +401,64 @@ async fn on_s3_with_the_catalog_a_delta_registers_its_new_partition_and_no_chang
     assert_eq!(summary(&out.stdout).1, "incremental");
     assert!(!out.stdout.contains("catalog"), "{}", out.stdout);
     assert_eq!(s3_keys(&s3, &bucket, LMS_DIR).await, keys);
+
+    // A run whose catalog step fails after its delta is uploaded leaves the watermark
+    // where it was: the next run reads the same change again, under the same delta number.
+    db.exec(
+        "INSERT INTO courseware_studentmodule (course_id, module_id, modified)
+         VALUES ('course-v1:Org+A+1', 'late', '2024-08-01')",
+    )
+    .await;
+    let columns = glue
+        .get_table()
+        .database_name(&gdb)
+        .name(raw)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .unwrap()
+        .storage_descriptor()
+        .unwrap()
+        .columns()
+        .to_vec();
+    glue.delete_table().database_name(&gdb).name(raw).send().await.unwrap();
+    let not_a_table = aws_sdk_glue::types::TableInput::builder()
+        .name(raw)
+        .table_type("VIRTUAL_VIEW")
+        .storage_descriptor(
+            aws_sdk_glue::types::StorageDescriptor::builder()
+                .set_columns(Some(columns))
+                .build(),
+        )
+        .build()
+        .unwrap();
+    glue.create_table()
+        .database_name(&gdb)
+        .table_input(not_a_table)
+        .send()
+        .await
+        .unwrap();
+    let out = edlake(&cfg, &["extract"], &on);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("is a view, not a table"), "{}", out.stderr);
+    let delta2 = format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000002.csv");
+    assert!(s3_keys(&s3, &bucket, LMS_DIR).await.contains(&delta2));
+    let record_key = format!("openedx/_edlake/watermarks/lms=lms.example.com/{TABLE}.json");
+    let record: serde_json::Value =
+        serde_json::from_slice(&s3_get(&s3, &bucket, &record_key).await).unwrap();
+    assert_eq!(record["watermark"], "2024-07-01 00:00:00.000000");
+    assert_eq!(record["deltas"], 1);
+
+    glue.delete_table().database_name(&gdb).name(raw).send().await.unwrap();
+    let out = edlake(&cfg, &["extract"], &on);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(summary(&out.stdout), (1, "incremental".into()));
+    let record: serde_json::Value =
+        serde_json::from_slice(&s3_get(&s3, &bucket, &record_key).await).unwrap();
+    assert_eq!(record["watermark"], "2024-08-01 00:00:00.000000");
+    assert_eq!(record["deltas"], 2);
+    assert_eq!(glue_partitions(&glue, &gdb, raw).await.len(), 3);
+    let keys = s3_keys(&s3, &bucket, LMS_DIR).await;
+    assert_eq!(keys.iter().filter(|k| k.contains(".delta-")).count(), 2, "{keys:#?}");
 }
