@@ -26,8 +26,15 @@ export EDLAKE_DATALAKE__URL=./datalake
 ./target/release/edlake --config config/edlake.toml check
 
 echo
-echo "== edlake extract (config/edlake.toml, lake in ./datalake)"
-./target/release/edlake --config config/edlake.toml extract
+echo "== edlake extract --full (config/edlake.toml, lake in ./datalake; --full: the database was just reseeded)"
+./target/release/edlake --config config/edlake.toml extract --full
+
+echo
+echo "== Learners answer 25 problems; edlake extract reads only those rows (incremental)"
+mariadb -h127.0.0.1 -uopenedx -popenedx openedx -e "UPDATE courseware_studentmodule
+  SET grade = 1, state = '{\"attempts\": 2}', modified = UTC_TIMESTAMP(6) ORDER BY id DESC LIMIT 25"
+./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule
+find datalake/openedx/courseware_studentmodule -name '*.delta-*.csv' | sort | head -3 | sed 's/^/  /'
 
 echo
 echo "== edlake logs ship (an LMS-like writer fills ./demo-logs/tracking.log first)"
