@@ -325,7 +325,8 @@ async fn full_on_request_or_when_the_columns_change_and_off_by_config() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_failed_run_is_redone() {
+async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_failed_run_is_redone()
+{
     let test = "incr_catalog";
     let db = studentmodule(test).await;
     let (s3, glue, athena) = (
@@ -422,7 +423,12 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
         .unwrap()
         .columns()
         .to_vec();
-    glue.delete_table().database_name(&gdb).name(raw).send().await.unwrap();
+    glue.delete_table()
+        .database_name(&gdb)
+        .name(raw)
+        .send()
+        .await
+        .unwrap();
     let not_a_table = aws_sdk_glue::types::TableInput::builder()
         .name(raw)
         .table_type("VIRTUAL_VIEW")
@@ -441,7 +447,11 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
         .unwrap();
     let out = edlake(&cfg, &["extract"], &on);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("is a view, not a table"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is a view, not a table"),
+        "{}",
+        out.stderr
+    );
     let delta2 = format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000002.csv");
     assert!(s3_keys(&s3, &bucket, LMS_DIR).await.contains(&delta2));
     let record_key = format!("openedx/_edlake/watermarks/lms=lms.example.com/{TABLE}.json");
@@ -450,7 +460,12 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     assert_eq!(record["watermark"], "2024-07-01 00:00:00.000000");
     assert_eq!(record["deltas"], 1);
 
-    glue.delete_table().database_name(&gdb).name(raw).send().await.unwrap();
+    glue.delete_table()
+        .database_name(&gdb)
+        .name(raw)
+        .send()
+        .await
+        .unwrap();
     let out = edlake(&cfg, &["extract"], &on);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(summary(&out.stdout), (1, "incremental".into()));
@@ -460,5 +475,9 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     assert_eq!(record["deltas"], 2);
     assert_eq!(glue_partitions(&glue, &gdb, raw).await.len(), 3);
     let keys = s3_keys(&s3, &bucket, LMS_DIR).await;
-    assert_eq!(keys.iter().filter(|k| k.contains(".delta-")).count(), 2, "{keys:#?}");
+    assert_eq!(
+        keys.iter().filter(|k| k.contains(".delta-")).count(),
+        2,
+        "{keys:#?}"
+    );
 }

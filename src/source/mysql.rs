@@ -203,27 +203,17 @@ impl MysqlSource {
     /// The table's columns in physical order; empty when the table does not exist.
     pub async fn columns(&self, table: &str) -> Result<Vec<Column>> {
         validate_identifier(table)?;
-        let rows = sqlx::query(
-            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-        )
-        .bind(&self.database)
-        .bind(table)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| {
-            anyhow!(
-                "{} (reading the table's columns)",
-                describe_error(&e, &self.endpoint)
+        let rows = self
+            .schema_rows(
+                "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                table,
+                "columns",
             )
-        })?;
+            .await?;
         rows.iter()
             .map(|row| {
-                // information_schema text comes back as binary strings on some servers.
-                let text = |i: usize| -> Result<String> {
-                    let raw: &[u8] = row.try_get_unchecked(i)?;
-                    Ok(String::from_utf8_lossy(raw).into_owned())
-                };
+                let text = |i: usize| schema_text(row, i);
                 let data_type = text(1)?.to_ascii_lowercase();
                 Ok(Column {
                     name: text(0)?,
@@ -268,27 +258,32 @@ impl MysqlSource {
 
     /// The primary key's columns in key order; empty when the table has none.
     pub async fn primary_key(&self, table: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
-             ORDER BY ORDINAL_POSITION",
-        )
-        .bind(&self.database)
-        .bind(table)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| {
-            anyhow!(
-                "{} (reading the table's primary key)",
-                describe_error(&e, &self.endpoint)
+        let rows = self
+            .schema_rows(
+                "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
+                 ORDER BY ORDINAL_POSITION",
+                table,
+                "primary key",
             )
-        })?;
-        rows.iter()
-            .map(|row| {
-                let raw: &[u8] = row.try_get_unchecked(0)?;
-                Ok(String::from_utf8_lossy(raw).into_owned())
+            .await?;
+        rows.iter().map(|row| schema_text(row, 0)).collect()
+    }
+
+    /// An information_schema query bound to this database and `table`; `what` names it in
+    /// errors.
+    async fn schema_rows(&self, sql: &str, table: &str, what: &str) -> Result<Vec<MySqlRow>> {
+        sqlx::query(sql)
+            .bind(&self.database)
+            .bind(table)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "{} (reading the table's {what})",
+                    describe_error(&e, &self.endpoint)
+                )
             })
-            .collect()
     }
 
     /// Resolves a configured table against the live schema.
@@ -392,6 +387,13 @@ impl MysqlSource {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Column `i` of an information_schema row as text: it comes back as binary strings on
+/// some servers.
+fn schema_text(row: &MySqlRow, i: usize) -> Result<String> {
+    let raw: &[u8] = row.try_get_unchecked(i)?;
+    Ok(String::from_utf8_lossy(raw).into_owned())
 }
 
 /// Data columns: pinned list (in its order) or every column, minus exclusions and the
