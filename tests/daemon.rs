@@ -64,15 +64,43 @@ fn stop_within_10s(child: &mut Child) -> String {
     stderr
 }
 
-fn start(dir: &Path, config: &str) -> Child {
+/// The daemon under test; killed if a failed assertion leaves it running, so no stray
+/// `edlake run` outlives its test.
+struct Daemon(Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn start(dir: &Path, config: &str) -> Daemon {
     let file = dir.join("edlake.toml");
     std::fs::write(&file, config).unwrap();
-    edlake_command(&file, &["run"])
-        .env("EDLAKE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    Daemon(
+        edlake_command(&file, &["run"])
+            .env("EDLAKE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 #[tokio::test]
