@@ -292,7 +292,7 @@ async fn full_on_request_or_when_the_columns_change_and_off_by_config() {
     assert_eq!(extract(&cfg, &[]).1, "full");
     assert_eq!(extract(&cfg, &[]).1, "incremental");
 
-    // Off: always full; a table configured without a change column has no mode.
+    // Off: always full; a table configured without a change column is a snapshot.
     let off = config(
         &db,
         &lake.path().display().to_string(),
@@ -307,7 +307,7 @@ async fn full_on_request_or_when_the_columns_change_and_off_by_config() {
             "[[tables]]\nname = \"{TABLE}\"\npartition_by = \"course_id\"\nchange_column = \"\"\n"
         ),
     );
-    assert_eq!(extract(&snapshot, &[]).1, "-");
+    assert_eq!(extract(&snapshot, &[]).1, "snapshot");
     // A change column that is not a time is refused, naming the fix.
     let wrong = lake_config(
         &db.url(),

@@ -285,10 +285,10 @@ impl Tracker {
         &self.mode
     }
 
-    /// `full` or `incremental` for a table with a change column; empty for the others.
+    /// `full` or `incremental` for a table with a change column, `snapshot` for the others.
     pub fn label(&self) -> &'static str {
         match (&self.incremental, &self.mode) {
-            (None, _) => "",
+            (None, _) => "snapshot",
             (Some(_), Mode::Full(_)) => "full",
             (Some(_), Mode::Incremental { .. }) => "incremental",
         }

@@ -35,8 +35,8 @@ pub struct TableReport {
     pub bytes: u64,
     pub stale_removed: usize,
     pub seconds: f64,
-    /// How a table with a change column was extracted (`full` or `incremental`); empty
-    /// for the others.
+    /// How a MySQL table was extracted: `full` or `incremental` (a table with a change
+    /// column), or `snapshot`; empty for course structures.
     pub mode: String,
     /// What the catalog step did, when the catalog is enabled.
     pub catalog: Option<SyncReport>,
@@ -267,7 +267,7 @@ pub async fn extract_table(
     )
     .await?;
     let delta = tracker.delta();
-    if !tracker.label().is_empty() {
+    if plan.incremental.is_some() {
         tracing::info!(table = %table.name, "{}", tracker.mode().describe());
     }
     let estimate = match progress::enabled() && delta.is_none() {
