@@ -287,11 +287,7 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
     };
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     // `_edlake/` is edlake's own corner of the lake, never read as a table.
-    let key = format!(
-        "{}check-{}.txt",
-        layout.table_dir("_edlake"),
-        uuid::Uuid::new_v4()
-    );
+    let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
     let body = Bytes::from(format!("edlake check probe {key}\n"));
     let where_ = format!("{}/{key}", store.describe());
     if let Err(e) = store.put(&key, Payload::Bytes(body.clone())).await {
@@ -377,11 +373,7 @@ async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
         let result = async {
             let store = store::open_location(config, config.tracking_logs_location()?).await?;
             let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-            let key = format!(
-                "{}check-{}.txt",
-                layout.table_dir("_edlake"),
-                uuid::Uuid::new_v4()
-            );
+            let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
             store
                 .put(
                     &key,

@@ -30,6 +30,22 @@ impl Layout {
         }
     }
 
+    /// `<prefix>/_edlake/`: edlake's own records, never read as a table (Hive, Spark and
+    /// Athena skip names starting with `_`).
+    pub fn state_root(&self) -> String {
+        self.table_dir("_edlake")
+    }
+
+    /// `<prefix>/_edlake/<kind>/lms=<host>/`: one kind of edlake's records for this LMS
+    /// (`leases`, `watermarks`, …).
+    pub fn state_dir(&self, kind: &str) -> String {
+        format!(
+            "{}{kind}/{}",
+            self.state_root(),
+            partition_segment("lms", Some(&self.lms_host))
+        )
+    }
+
     /// `<prefix>/<table>/lms=<host>/`: everything this LMS owns in the table.
     pub fn lms_dir(&self, table: &str) -> String {
         format!(
@@ -220,6 +236,10 @@ mod tests {
         assert_eq!(delta, "openedx/t/lms=lms.example.com/t.delta-000007.csv");
         assert!(l.object_key("t", &[], &[]) < delta);
         assert!(delta < l.delta_key("t", &[], &[], 10));
+        assert_eq!(
+            l.state_dir("leases"),
+            "openedx/_edlake/leases/lms=lms.example.com/"
+        );
         let bare = Layout::new("", "h:8000");
         assert_eq!(bare.lms_dir("t"), "t/lms=h%3A8000/");
     }

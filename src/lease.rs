@@ -64,7 +64,7 @@ fn holder_id() -> String {
 
 /// Where the lease of `table` lives.
 pub fn key(layout: &Layout, table: &str) -> String {
-    format!("{}{table}.json", layout.lms_dir("_edlake/leases"))
+    format!("{}{table}.json", layout.state_dir("leases"))
 }
 
 /// The leases one command takes: the lake, the LMS, what the command is, and how long to

@@ -151,11 +151,14 @@ fn extract(cfg: &str, args: &[&str]) -> (u64, String) {
     summary(&out.stdout)
 }
 
+const RECORD: &str = "openedx/_edlake/watermarks/lms=lms.example.com/courseware_studentmodule.json";
+
 fn watermark(lake: &Path) -> serde_json::Value {
-    let path = lake.join(format!(
-        "openedx/_edlake/watermarks/lms=lms.example.com/{TABLE}.json"
-    ));
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(lake.join(RECORD)).unwrap()).unwrap()
+}
+
+async fn s3_watermark(s3: &aws_sdk_s3::Client, bucket: &str) -> serde_json::Value {
+    serde_json::from_slice(&s3_get(s3, bucket, RECORD).await).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -387,13 +390,7 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
         )),
         "{keys:#?}"
     );
-    let record = s3_get(
-        &s3,
-        &bucket,
-        &format!("openedx/_edlake/watermarks/lms=lms.example.com/{TABLE}.json"),
-    )
-    .await;
-    let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    let record = s3_watermark(&s3, &bucket).await;
     assert_eq!(record["watermark"], "2024-07-01 00:00:00.000000");
 
     // Nothing changed: no file and not one catalog call.
@@ -454,9 +451,7 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     );
     let delta2 = format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000002.csv");
     assert!(s3_keys(&s3, &bucket, LMS_DIR).await.contains(&delta2));
-    let record_key = format!("openedx/_edlake/watermarks/lms=lms.example.com/{TABLE}.json");
-    let record: serde_json::Value =
-        serde_json::from_slice(&s3_get(&s3, &bucket, &record_key).await).unwrap();
+    let record = s3_watermark(&s3, &bucket).await;
     assert_eq!(record["watermark"], "2024-07-01 00:00:00.000000");
     assert_eq!(record["deltas"], 1);
 
@@ -469,8 +464,7 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     let out = edlake(&cfg, &["extract"], &on);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(summary(&out.stdout), (1, "incremental".into()));
-    let record: serde_json::Value =
-        serde_json::from_slice(&s3_get(&s3, &bucket, &record_key).await).unwrap();
+    let record = s3_watermark(&s3, &bucket).await;
     assert_eq!(record["watermark"], "2024-08-01 00:00:00.000000");
     assert_eq!(record["deltas"], 2);
     assert_eq!(glue_partitions(&glue, &gdb, raw).await.len(), 3);

@@ -79,10 +79,7 @@ fn fingerprint() -> String {
 }
 
 fn manifest_key(layout: &Layout) -> String {
-    format!(
-        "{}versions.json",
-        layout.lms_dir(&format!("_edlake/{TABLE}"))
-    )
+    format!("{}versions.json", layout.state_dir(TABLE))
 }
 
 /// The catalog spec of the table.

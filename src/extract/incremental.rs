@@ -64,11 +64,14 @@ impl RecentRows {
         }
     }
 
-    pub fn observe(&mut self, micros: i64, row: u64) {
+    /// Notes a row changed at `micros`; true when it is within the overlap of the newest
+    /// change so far, and must then be [`push`](Self::push)ed.
+    pub fn wants(&mut self, micros: i64) -> bool {
         self.newest = self.newest.max(micros);
-        if micros < self.newest.saturating_sub(self.overlap) {
-            return;
-        }
+        micros >= self.newest.saturating_sub(self.overlap)
+    }
+
+    pub fn push(&mut self, micros: i64, row: u64) {
         self.entries.push((micros, row));
         if self.entries.len() >= self.prune_at {
             let floor = self.newest.saturating_sub(self.overlap);
@@ -180,7 +183,7 @@ impl Mode {
 }
 
 pub fn record_key(layout: &Layout, table: &str) -> String {
-    format!("{}{table}.json", layout.lms_dir("_edlake/watermarks"))
+    format!("{}{table}.json", layout.state_dir("watermarks"))
 }
 
 pub async fn load(store: &dyn Store, layout: &Layout, table: &str) -> Result<Option<Watermark>> {
@@ -328,9 +331,14 @@ impl Tracker {
         if self.newest.as_deref().is_none_or(|n| changed > n) {
             self.newest = Some(changed.to_vec());
         }
+        let recent = datetime_micros(changed).filter(|m| self.recent.wants(*m));
+        // A full scan hashes only the rows near the newest change, not every row.
+        if recent.is_none() && self.already.is_empty() {
+            return true;
+        }
         let id = row_hash(self.key_index.iter().map(|k| value(*k)), changed);
-        if let Some(micros) = datetime_micros(changed) {
-            self.recent.observe(micros, id);
+        if let Some(micros) = recent {
+            self.recent.push(micros, id);
         }
         if self.already.contains(&id) {
             self.skipped += 1;
@@ -347,12 +355,9 @@ impl Tracker {
         layout: &Layout,
         snapshot_utc: &str,
     ) -> Result<()> {
+        let delta = self.delta();
         let Some(inc) = self.incremental else {
             return Ok(());
-        };
-        let delta = match self.mode {
-            Mode::Incremental { delta, .. } => Some(delta),
-            Mode::Full(_) => None,
         };
         let previous = self.record.as_ref().filter(|_| delta.is_some());
         let watermark = advance(
@@ -563,9 +568,11 @@ mod tests {
         let mut recent = RecentRows::new(Duration::from_secs(60));
         // Many rows, in key order with rising times: only the last minute's survive.
         for i in 0..10_000 {
-            recent.observe(t("2024-01-01") + i * 1_000_000, i as u64);
+            let at = t("2024-01-01") + i * 1_000_000;
+            assert!(recent.wants(at));
+            recent.push(at, i as u64);
         }
-        recent.observe(t("2023-01-01"), 99_999);
+        assert!(!recent.wants(t("2023-01-01")));
         let kept = recent.finish(Some("2024-01-01 02:46:39"));
         let rows = Watermark {
             recent: kept,

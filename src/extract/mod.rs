@@ -37,7 +37,7 @@ pub struct TableReport {
     pub seconds: f64,
     /// How a MySQL table was extracted: `full` or `incremental` (a table with a change
     /// column), or `snapshot`; empty for course structures.
-    pub mode: String,
+    pub mode: &'static str,
     /// What the catalog step did, when the catalog is enabled.
     pub catalog: Option<SyncReport>,
     /// Items skipped because the lake already holds them (course structures whose
@@ -147,7 +147,7 @@ pub async fn run(
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let leases = Leases::new(store.clone(), &layout, "extract", lease);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
-    store.list(&layout.table_dir("_edlake")).await?;
+    store.list(&layout.state_root()).await?;
     let catalog = if config.catalog_enabled() {
         let catalog = Catalog::open(config).await?;
         // Same for Glue: credentials and the database, before any table is read.
@@ -354,7 +354,7 @@ pub async fn extract_table(
     let mut report = TableReport {
         table: table.name.clone(),
         rows,
-        mode: tracker.label().into(),
+        mode: tracker.label(),
         ..Default::default()
     };
     if delta.is_some() && rows == 0 {
@@ -477,11 +477,7 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
                 r.files,
                 r.bytes,
                 r.seconds,
-                if r.mode.is_empty() {
-                    "-"
-                } else {
-                    r.mode.as_str()
-                },
+                if r.mode.is_empty() { "-" } else { r.mode },
                 if r.failures.is_empty() {
                     "ok".to_string()
                 } else {

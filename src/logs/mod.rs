@@ -242,7 +242,7 @@ async fn ship_file(
     if let Some(path) = &split.quarantine {
         let key = format!(
             "{}{base}-{short}.gz",
-            layout.lms_dir(&format!("_edlake/quarantine/{TABLE}"))
+            layout.state_dir(&format!("quarantine/{TABLE}"))
         );
         put(store, &key, path).await?;
         report.warnings.push(format!(
