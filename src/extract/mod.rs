@@ -441,7 +441,10 @@ pub async fn extract_table(
             .sync_table(&spec, &desired, false)
             .await
             .context("catalog")?;
-        tracing::info!(table = %table.name, "catalog: {}", synced.summary());
+        tracing::info!(
+            table = %table.name, glue_calls = synced.glue_calls, athena_queries = synced.athena_queries,
+            "catalog: {}", synced.summary()
+        );
         report.catalog = Some(synced);
     }
     tracker.finish(store, layout, &scanned.snapshot_utc).await?;
