@@ -2,7 +2,8 @@
 //!
 //! Every key is documented in docs/configuration.md. Secrets (the MySQL password) come from
 //! the URL, from `mysql.password` (meant for the environment) or from `mysql.password_file`
-//! (a Kubernetes secret mount); [`Config::redacted`] hides them before anything is printed.
+//! (a Kubernetes secret mount). They are held in [`crate::secret`] types, which never print
+//! them: not in `edlake config`, not in a `{:?}` of the config.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -13,6 +14,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::secret::{Secret, SecretUrl};
 use crate::source::mysql::validate_identifier;
 
 /// The config file read when neither `--config` nor `EDLAKE_CONFIG` names one.
@@ -23,13 +25,19 @@ pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";
 /// type error) and stripping quotes from `"pw"`.
 type SetSecret = fn(&mut Config, String);
 const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
-    ("EDLAKE_MYSQL__PASSWORD", |c, v| c.mysql.password = Some(v)),
-    ("EDLAKE_MYSQL__URL", |c, v| c.mysql.url = v),
-    ("EDLAKE_MONGODB__PASSWORD", |c, v| {
-        c.mongodb.password = Some(v)
+    ("EDLAKE_MYSQL__PASSWORD", |c, v| {
+        c.mysql.password = Some(Secret::new(v))
     }),
-    ("EDLAKE_MONGODB__URL", |c, v| c.mongodb.url = v),
-    ("EDLAKE_PRIVACY__KEY", |c, v| c.privacy.key = Some(v)),
+    ("EDLAKE_MYSQL__URL", |c, v| c.mysql.url = SecretUrl::new(v)),
+    ("EDLAKE_MONGODB__PASSWORD", |c, v| {
+        c.mongodb.password = Some(Secret::new(v))
+    }),
+    ("EDLAKE_MONGODB__URL", |c, v| {
+        c.mongodb.url = SecretUrl::new(v)
+    }),
+    ("EDLAKE_PRIVACY__KEY", |c, v| {
+        c.privacy.key = Some(Secret::new(v))
+    }),
 ];
 
 /// Top-level keys the environment may set. Other `EDLAKE_*` variables (EDLAKE_CONFIG,
@@ -50,8 +58,6 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "privacy",
     "tables",
 ];
-
-const REDACTED: &str = "REDACTED";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -122,7 +128,7 @@ pub struct PrivacyConfig {
     pub pseudonymize: Vec<String>,
     /// The HMAC key (meant for the environment: EDLAKE_PRIVACY__KEY); at least 32 bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<Secret>,
     /// File holding the key (a Kubernetes secret mount); overrides `key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
@@ -327,10 +333,10 @@ pub struct TrackingLogsSettings {
 pub struct MongodbConfig {
     /// `mongodb://user:password@host:27017/?authSource=admin` (any standard MongoDB URI,
     /// `mongodb+srv://` too); empty: no course structures.
-    pub url: String,
+    pub url: SecretUrl,
     /// Overrides the URL's password; meant for `EDLAKE_MONGODB__PASSWORD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// File holding the password (trailing newline ignored); overrides both of the above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
@@ -344,7 +350,7 @@ pub struct MongodbConfig {
 impl Default for MongodbConfig {
     fn default() -> Self {
         MongodbConfig {
-            url: String::new(),
+            url: SecretUrl::default(),
             password: None,
             password_file: None,
             database: "openedx".into(),
@@ -397,10 +403,10 @@ impl Default for CourseStructuresConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MysqlConfig {
     /// `mysql://user:password@host:port/database[?ssl-mode=…]`.
-    pub url: String,
+    pub url: SecretUrl,
     /// Overrides the URL's password; meant for `EDLAKE_MYSQL__PASSWORD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// File holding the password (trailing newline ignored); overrides both of the above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
@@ -559,7 +565,7 @@ pub fn known_change_column(table: &str) -> Option<&'static str> {
 impl Default for MysqlConfig {
     fn default() -> Self {
         MysqlConfig {
-            url: String::new(),
+            url: SecretUrl::default(),
             password: None,
             password_file: None,
             max_connections: 2,
@@ -675,7 +681,7 @@ impl Config {
         }
         // A tracking-log sidecar needs no database; commands that do say so when it is unset.
         if !self.mysql.url.is_empty() {
-            let url = url::Url::parse(&self.mysql.url).map_err(|_| {
+            let url = url::Url::parse(self.mysql.url.expose()).map_err(|_| {
                 anyhow::anyhow!("invalid configuration: mysql.url is not a URL (expected mysql://user:password@host:port/database)")
             })?;
             if url.scheme() != "mysql" && url.scheme() != "mariadb" {
@@ -791,7 +797,7 @@ impl Config {
             }
         }
         if let Some(key) = &p.key {
-            if p.key_file.is_none() && key.len() < 32 {
+            if p.key_file.is_none() && key.expose().len() < 32 {
                 bail!("invalid configuration: privacy.key must be at least 32 bytes (e.g. `openssl rand -hex 32`)");
             }
         }
@@ -861,7 +867,11 @@ impl Config {
             );
             return Ok(Some(key));
         }
-        Ok(self.privacy.key.as_ref().map(|k| k.as_bytes().to_vec()))
+        Ok(self
+            .privacy
+            .key
+            .as_ref()
+            .map(|k| k.expose().as_bytes().to_vec()))
     }
 
     pub fn lease_settings(&self) -> Result<LeaseSettings> {
@@ -896,10 +906,8 @@ impl Config {
 
     fn validate_mongodb(&self) -> Result<()> {
         let m = &self.mongodb;
-        if !m.url.is_empty()
-            && !m.url.starts_with("mongodb://")
-            && !m.url.starts_with("mongodb+srv://")
-        {
+        let url = m.url.expose();
+        if !url.is_empty() && !url.starts_with("mongodb://") && !url.starts_with("mongodb+srv://") {
             bail!(
                 "invalid configuration: mongodb.url must start with mongodb:// or mongodb+srv://"
             );
@@ -1002,7 +1010,7 @@ impl Config {
 
     /// Whether course structures are extracted (a MongoDB URL is configured).
     pub fn course_structures_enabled(&self) -> bool {
-        !self.mongodb.url.trim().is_empty()
+        !self.mongodb.url.is_empty()
     }
 
     /// The course_structures table as a lake table: partitioned by course, so one course's
@@ -1019,11 +1027,8 @@ impl Config {
 
     /// `host:port/database` of the MongoDB URL, safe to print.
     pub fn mongodb_endpoint(&self) -> String {
-        let url = &self.mongodb.url;
-        let rest = url
-            .split_once("://")
-            .map(|(_, r)| r)
-            .unwrap_or(url.as_str());
+        let url = self.mongodb.url.expose();
+        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
         let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
         let hosts = rest.split(['/', '?']).next().unwrap_or_default();
         format!("{hosts}/{}", self.mongodb.database)
@@ -1129,10 +1134,10 @@ impl Config {
 
     /// Connection options with the password resolved from its highest-priority source.
     pub fn mysql_connect_options(&self) -> Result<sqlx::mysql::MySqlConnectOptions> {
-        let mut options = sqlx::mysql::MySqlConnectOptions::from_str(&self.mysql.url)
+        let mut options = sqlx::mysql::MySqlConnectOptions::from_str(self.mysql.url.expose())
             .map_err(|_| anyhow::anyhow!("invalid configuration: mysql.url could not be parsed as mysql://user:password@host:port/database"))?;
         if let Some(password) = &self.mysql.password {
-            options = options.password(password);
+            options = options.password(password.expose());
         }
         if let Some(file) = &self.mysql.password_file {
             let password = std::fs::read_to_string(file).with_context(|| {
@@ -1153,7 +1158,7 @@ impl Config {
 
     /// `host:port/database` of the MySQL URL, safe to print.
     pub fn mysql_endpoint(&self) -> String {
-        match url::Url::parse(&self.mysql.url) {
+        match url::Url::parse(self.mysql.url.expose()) {
             Ok(u) => format!(
                 "{}:{}{}",
                 u.host_str().unwrap_or("localhost"),
@@ -1165,37 +1170,13 @@ impl Config {
     }
 
     pub fn mysql_database(&self) -> String {
-        url::Url::parse(&self.mysql.url)
+        url::Url::parse(self.mysql.url.expose())
             .map(|u| u.path().trim_matches('/').to_string())
             .unwrap_or_default()
     }
 
-    /// A copy that is safe to print: every secret replaced by `REDACTED`.
-    pub fn redacted(&self) -> Config {
-        let mut c = self.clone();
-        c.mysql.url = match url::Url::parse(&c.mysql.url) {
-            Ok(mut u) => {
-                if u.password().is_some() {
-                    let _ = u.set_password(Some(REDACTED));
-                }
-                u.to_string()
-            }
-            Err(_) if c.mysql.url.is_empty() => String::new(),
-            Err(_) => REDACTED.into(),
-        };
-        if c.mysql.password.is_some() {
-            c.mysql.password = Some(REDACTED.into());
-        }
-        if c.privacy.key.is_some() {
-            c.privacy.key = Some(REDACTED.into());
-        }
-        c.mongodb.url = redact_url_password(&c.mongodb.url);
-        if c.mongodb.password.is_some() {
-            c.mongodb.password = Some(REDACTED.into());
-        }
-        c
-    }
-
+    /// The effective configuration as TOML: secrets print as `REDACTED` by their type
+    /// ([`crate::secret`]), so no copy needs scrubbing first.
     pub fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
     }
@@ -1309,22 +1290,6 @@ pub fn parse_byte_size(text: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
-/// A MongoDB URI with its password replaced (the `url` crate cannot parse a host list).
-fn redact_url_password(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return uri.to_string();
-    };
-    // The user info ends at the last `@` before the path.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return uri.to_string();
-    };
-    match rest[..at].split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:{REDACTED}{}", &rest[at..]),
-        None => uri.to_string(),
-    }
-}
-
 /// Figment errors can span lines; the operator gets one.
 fn one_line(e: &figment::Error) -> String {
     e.to_string().replace('\n', " ")
@@ -1349,10 +1314,21 @@ mod tests {
     fn redaction_hides_every_secret() {
         let mut c = base();
         c.mysql.password = Some("other-secret".into());
-        let text = c.redacted().to_toml().unwrap();
-        assert!(!text.contains("s3cret"), "{text}");
-        assert!(!text.contains("other-secret"), "{text}");
+        c.mongodb.url = "mongodb://edx:mongo-secret@a:27017,b:27017/?authSource=admin".into();
+        c.mongodb.password = Some("mongo-other-secret".into());
+        c.privacy.key = Some("k".repeat(40).as_str().into());
+        let text = c.to_toml().unwrap();
+        // Debug too: a `{:?}` in a log line or a panic message must not leak them.
+        let debug = format!("{c:?} {c:#?}");
+        for shown in [&text, &debug] {
+            for secret in ["s3cret", "other-secret", "mongo-secret", &"k".repeat(40)] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
         assert!(text.contains("mysql://openedx:REDACTED@db.internal:3307/openedx"));
+        assert!(debug.contains("db.internal:3307"), "{debug}");
+        // The driver still gets the real values.
+        assert_eq!(c.mysql.password.as_ref().unwrap().expose(), "other-secret");
     }
 
     #[test]
@@ -1444,7 +1420,7 @@ mod tests {
         assert_eq!(t.rotate_bytes, 64 << 20);
         // A sidecar needs no database.
         let mut c = base();
-        c.mysql.url = String::new();
+        c.mysql.url = Default::default();
         c.validate().unwrap();
     }
 
@@ -1517,7 +1493,7 @@ mod tests {
             assert_eq!(c.datalake.url, "./datalake");
             assert_eq!(c.tables.len(), 1);
             assert_eq!(
-                c.mysql.password.as_deref(),
+                c.mysql.password.as_ref().map(|p| p.expose()),
                 Some("\"0123\""),
                 "taken verbatim"
             );

@@ -128,7 +128,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e, 1),
             },
-            Command::Config => match config.redacted().to_toml() {
+            Command::Config => match config.to_toml() {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS

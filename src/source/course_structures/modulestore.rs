@@ -34,7 +34,7 @@ impl ModuleStore {
                 .iter()
                 .fold(text, |t, s| t.replace(s.as_str(), "REDACTED"))
         };
-        let mut options = ClientOptions::parse(&config.mongodb.url)
+        let mut options = ClientOptions::parse(config.mongodb.url.expose())
             .await
             .map_err(|e| {
                 anyhow!(
@@ -54,7 +54,11 @@ impl ModuleStore {
                     .trim_end_matches(['\r', '\n'])
                     .to_string(),
             ),
-            None => config.mongodb.password.clone(),
+            None => config
+                .mongodb
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_string()),
         };
         if let Some(password) = password {
             match options.credential.as_mut() {
@@ -266,9 +270,14 @@ fn first_line(text: &str) -> String {
 }
 
 fn mongodb_secrets(config: &Config) -> Vec<String> {
-    let mut out: Vec<String> = config.mongodb.password.iter().cloned().collect();
+    let mut out: Vec<String> = config
+        .mongodb
+        .password
+        .iter()
+        .map(|p| p.expose().to_string())
+        .collect();
     // The URL's own password, however it is percent-encoded.
-    if let Some((_, rest)) = config.mongodb.url.split_once("://") {
+    if let Some((_, rest)) = config.mongodb.url.expose().split_once("://") {
         let authority = rest.split('/').next().unwrap_or_default();
         if let Some((userinfo, _)) = authority.rsplit_once('@') {
             if let Some((_, pw)) = userinfo.split_once(':') {
