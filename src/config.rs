@@ -145,6 +145,10 @@ pub struct LeaseConfig {
     /// A lease not renewed for this long is free (its holder died); renewed every third of
     /// it.
     pub ttl: String,
+    /// `extract` refuses a store that ignores conditional writes (older MinIO or Ceph): on
+    /// it a lease excludes nobody. `true` runs anyway, the operator accepting that two
+    /// edlake processes must then never write the same lake at once.
+    pub run_without_locking: bool,
 }
 
 impl Default for LeaseConfig {
@@ -152,6 +156,7 @@ impl Default for LeaseConfig {
         LeaseConfig {
             wait: "30m".into(),
             ttl: "60s".into(),
+            run_without_locking: false,
         }
     }
 }
@@ -161,6 +166,7 @@ impl Default for LeaseConfig {
 pub struct LeaseSettings {
     pub wait: Duration,
     pub ttl: Duration,
+    pub run_without_locking: bool,
 }
 
 /// `edlake run`: when each job runs. Cron expressions, six fields with seconds
@@ -874,6 +880,11 @@ impl Config {
             .map(|k| k.expose().as_bytes().to_vec()))
     }
 
+    /// `schedule.drain`: how long work in flight gets after a stop (validated at load).
+    pub fn drain(&self) -> Duration {
+        parse_duration(&self.schedule.drain).unwrap_or(Duration::from_secs(7))
+    }
+
     pub fn lease_settings(&self) -> Result<LeaseSettings> {
         let parse = |key: &str, text: &str| {
             parse_duration(text)
@@ -882,6 +893,7 @@ impl Config {
         let settings = LeaseSettings {
             wait: parse("wait", &self.lease.wait)?,
             ttl: parse("ttl", &self.lease.ttl)?,
+            run_without_locking: self.lease.run_without_locking,
         };
         if settings.ttl < Duration::from_secs(3) {
             bail!("invalid configuration: lease.ttl must be at least 3s (it is renewed every third of it)");

@@ -77,17 +77,19 @@ impl Layout {
         )
     }
 
+    /// A delta file of run `run` (see [`delta_file_name`]).
     pub fn delta_key(
         &self,
         table: &str,
         columns: &[String],
         values: &[Option<String>],
         delta: u32,
+        run: &str,
     ) -> String {
         format!(
             "{}{}",
             self.partition_dir(table, columns, values),
-            delta_file_name(table, delta)
+            delta_file_name(table, delta, run)
         )
     }
 }
@@ -97,9 +99,11 @@ pub fn file_name(table: &str) -> String {
 }
 
 /// An incremental run's file beside a partition's full file. It sorts after it, and
-/// numbered deltas sort in the order they were written: the view's tie-break.
-pub fn delta_file_name(table: &str, delta: u32) -> String {
-    format!("{table}.delta-{delta:06}.csv")
+/// numbered deltas sort in the order they were written: the view's tie-break. `run` is the
+/// run's own random id, so no other run (a stalled holder that lost its lease, a retry of a
+/// failed run) can ever write, or overwrite, a file of this run.
+pub fn delta_file_name(table: &str, delta: u32, run: &str) -> String {
+    format!("{table}.delta-{delta:06}-{run}.csv")
 }
 
 /// `col=value/` with Hive's escaping of both sides.
@@ -232,10 +236,14 @@ mod tests {
             l.partition_dir("t", &["course_id".into()], &[Some(String::new())]),
             "openedx/t/lms=lms.example.com/course_id=__HIVE_DEFAULT_PARTITION__/"
         );
-        let delta = l.delta_key("t", &[], &[], 7);
-        assert_eq!(delta, "openedx/t/lms=lms.example.com/t.delta-000007.csv");
+        let delta = l.delta_key("t", &[], &[], 7, "ffffffffffff");
+        assert_eq!(
+            delta,
+            "openedx/t/lms=lms.example.com/t.delta-000007-ffffffffffff.csv"
+        );
         assert!(l.object_key("t", &[], &[]) < delta);
-        assert!(delta < l.delta_key("t", &[], &[], 10));
+        // Numbers order the deltas whatever their runs' ids.
+        assert!(delta < l.delta_key("t", &[], &[], 10, "000000000000"));
         assert_eq!(
             l.state_dir("leases"),
             "openedx/_edlake/leases/lms=lms.example.com/"

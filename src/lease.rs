@@ -9,13 +9,15 @@
 //! taken over (it stalled longer than the ttl) stops its work before publishing more.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, bail, Result};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::LeaseSettings;
 use crate::lake::Layout;
@@ -67,6 +69,50 @@ pub fn key(layout: &Layout, table: &str) -> String {
     format!("{}{table}.json", layout.state_dir("leases"))
 }
 
+/// Whether `store` really refuses a second create of the same key (`If-None-Match: *`), on
+/// a fresh probe key under edlake's records; the probe is removed after.
+pub async fn conditional_writes_work(store: &dyn Store, layout: &Layout) -> Result<bool> {
+    if store.conditional_writes_known() {
+        return Ok(true);
+    }
+    let key = format!(
+        "{}conditional-write-{}.json",
+        layout.state_dir("probes"),
+        uuid::Uuid::new_v4().simple()
+    );
+    let first = store.put_if(&key, Bytes::from_static(b"{}"), None).await?;
+    let second = store.put_if(&key, Bytes::from_static(b"{}"), None).await;
+    let _ = store.delete(std::slice::from_ref(&key)).await;
+    anyhow::ensure!(
+        first.is_some(),
+        "the first conditional create of {key} was refused on a new key"
+    );
+    Ok(second?.is_none())
+}
+
+/// Fails when the store ignores conditional writes (older MinIO, Ceph), on which a lease
+/// would silently exclude nobody, unless `lease.run_without_locking` accepts it.
+pub async fn require_conditional_writes(
+    store: &dyn Store,
+    layout: &Layout,
+    settings: LeaseSettings,
+) -> Result<()> {
+    if conditional_writes_work(store, layout).await? {
+        return Ok(());
+    }
+    if settings.run_without_locking {
+        tracing::warn!(
+            store = %store.describe(),
+            "the store ignores conditional writes: running without locking (lease.run_without_locking); never run two edlake processes on this lake at once"
+        );
+        return Ok(());
+    }
+    bail!(
+        "the lake store {} ignores conditional writes (a second If-None-Match: * create succeeded), so edlake cannot keep two processes from writing a table at once: upgrade the store (MinIO since 2024, Ceph RGW with conditional writes), or set lease.run_without_locking = true and never run two edlake processes on this lake at once",
+        store.describe()
+    )
+}
+
 /// The leases one command takes: the lake, the LMS, what the command is, and how long to
 /// wait; or none at all (a dry run writes nothing).
 pub struct Leases {
@@ -74,35 +120,43 @@ pub struct Leases {
     layout: Layout,
     command: &'static str,
     settings: Option<LeaseSettings>,
+    stop: CancellationToken,
 }
 
 impl Leases {
+    /// `stop` ends a wait for another holder: a stopping process starts no new work.
     pub fn new(
         store: Arc<dyn Store>,
         layout: &Layout,
         command: &'static str,
         settings: LeaseSettings,
+        stop: CancellationToken,
     ) -> Leases {
         Leases {
             store,
             layout: layout.clone(),
             command,
             settings: Some(settings),
+            stop,
         }
     }
 
-    /// No lease is taken: `hold` just runs the work.
+    /// No lease is taken: `hold` just runs the work, with a fence that never closes.
     pub fn off(store: Arc<dyn Store>, layout: &Layout) -> Leases {
         Leases {
             store,
             layout: layout.clone(),
             command: "",
             settings: None,
+            stop: CancellationToken::new(),
         }
     }
 
     /// [`hold`] for `table`.
-    pub async fn hold<T>(&self, table: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    pub async fn hold<T, W>(&self, table: &str, work: impl FnOnce(Fence) -> W) -> Result<T>
+    where
+        W: Future<Output = Result<T>>,
+    {
         match self.settings {
             Some(settings) => {
                 hold(
@@ -111,51 +165,112 @@ impl Leases {
                     table,
                     self.command,
                     settings,
+                    &self.stop,
                     work,
                 )
                 .await
             }
-            None => work.await,
+            None => work(Fence::none()).await,
         }
     }
 }
 
+/// What the work done under a lease checks before each write it makes visible (a data
+/// file, a deletion, a catalog change, a record): whether the lease may have passed to
+/// another process. The holder renews every third of the ttl; a taker waits a whole ttl
+/// after the last renewal it sees. Publishing is allowed only within two thirds of the ttl
+/// of the last renewal that succeeded (timed from when its request was sent, on the
+/// monotonic clock, which runs on while the process is stopped), which leaves a third of
+/// the ttl for clock skew between hosts and request latency. A process that stalled (GC,
+/// SIGSTOP, a frozen node) therefore publishes nothing after it resumes.
+#[derive(Clone)]
+pub struct Fence(Option<Arc<FenceState>>);
+
+struct FenceState {
+    key: String,
+    window: Duration,
+    lost: AtomicBool,
+    renewed: Mutex<tokio::time::Instant>,
+}
+
+impl Fence {
+    /// For work under no lease (dry runs, `Leases::off`).
+    pub fn none() -> Fence {
+        Fence(None)
+    }
+
+    /// `Err` when the lease may belong to another process now: publish nothing more.
+    pub fn check(&self) -> Result<()> {
+        let Some(state) = &self.0 else {
+            return Ok(());
+        };
+        let since = state
+            .renewed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        if state.lost.load(Ordering::SeqCst) || since >= state.window {
+            bail!(
+                "lost the lease {}: not renewed for {}s (lease.ttl {}s), another edlake may have taken the table over; stopped without publishing more (see why this process stalled)",
+                state.key,
+                since.as_secs(),
+                state.window.as_secs() * 3 / 2
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Runs `work` while holding the lease of `table`: waits up to `settings.wait` for another
-/// holder, renews the lease while `work` runs, and releases it afterwards. When the lease is
-/// lost, `work` is dropped (cancelled) and an error returned.
-pub async fn hold<T>(
+/// holder (or until `stop`), renews the lease while `work` runs, and releases it afterwards.
+/// `work` gets the lease's [`Fence`]. When the lease is lost, `work` is dropped (cancelled)
+/// and an error returned.
+pub async fn hold<T, W>(
     store: Arc<dyn Store>,
     layout: &Layout,
     table: &str,
     command: &str,
     settings: LeaseSettings,
-    work: impl Future<Output = Result<T>>,
-) -> Result<T> {
+    stop: &CancellationToken,
+    work: impl FnOnce(Fence) -> W,
+) -> Result<T>
+where
+    W: Future<Output = Result<T>>,
+{
     let key = key(layout, table);
-    let (record, tag) = acquire(store.as_ref(), &key, table, command, settings).await?;
+    let asked = tokio::time::Instant::now();
+    let (record, tag) = acquire(store.as_ref(), &key, table, command, settings, stop).await?;
+    let fence = Arc::new(FenceState {
+        key: key.clone(),
+        window: settings.ttl * 2 / 3,
+        lost: AtomicBool::new(false),
+        renewed: Mutex::new(asked),
+    });
     let (lost_tx, mut lost_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let renewer = tokio::spawn(renew_then_release(
+    // A cleanup task: when this future is dropped (a cancelled command), the renewer still
+    // releases the lease, and the process waits for it before exiting.
+    let renewer = crate::shutdown::spawn_cleanup(renew_then_release(
         store,
-        key.clone(),
         record,
         tag,
         settings.ttl,
+        fence.clone(),
         lost_tx,
         stop_rx,
     ));
-    // Also when this future is dropped (cancelled on SIGTERM): the renewer then releases
-    // the lease on its own, or, if the process ends first, the lease expires after its ttl.
-    let stop = StopOnDrop(stop_tx);
+    let stop_renewing = StopOnDrop(stop_tx);
     let result = tokio::select! {
-        result = work => result,
+        result = work(Fence(Some(fence))) => result,
         _ = lost_rx.wait_for(|lost| *lost) => Err(anyhow!(
             "lost the lease {key}: not renewed for lease.ttl, and another edlake took the table over; stopped without publishing more (see why this process stalled)"
         )),
     };
-    drop(stop);
+    drop(stop_renewing);
     // Wait for the release, so that a command that exits next has let go of the table.
-    let _ = tokio::time::timeout(Duration::from_secs(10), renewer).await;
+    if let Some(renewer) = renewer {
+        let _ = tokio::time::timeout(Duration::from_secs(10), renewer).await;
+    }
     result
 }
 
@@ -173,6 +288,7 @@ async fn acquire(
     table: &str,
     command: &str,
     settings: LeaseSettings,
+    stop: &CancellationToken,
 ) -> Result<(Record, String)> {
     let started = tokio::time::Instant::now();
     let holder = holder_id();
@@ -225,45 +341,56 @@ async fn acquire(
                     announced = true;
                 }
                 let pause = Duration::from_secs(2).min(settings.wait - waited);
-                tokio::time::sleep(pause.max(Duration::from_millis(100))).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(pause.max(Duration::from_millis(100))) => {}
+                    _ = stop.cancelled() => return Err(crate::shutdown::Stopping.into()),
+                }
             }
         }
     }
 }
 
 /// Renews the lease every third of the ttl until told to stop, then releases it. Signals
-/// `lost` and ends when another writer took the lease over.
+/// `lost` and ends when another writer took the lease over; keeps the fence's time of the
+/// last renewal.
 async fn renew_then_release(
     store: Arc<dyn Store>,
-    key: String,
     mut record: Record,
     mut tag: String,
     ttl: Duration,
+    fence: Arc<FenceState>,
     lost: watch::Sender<bool>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let key = fence.key.clone();
     let every = ttl / 3;
     let mut last_renewal = tokio::time::Instant::now();
+    let mark_lost = || {
+        fence.lost.store(true, Ordering::SeqCst);
+        let _ = lost.send(true);
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|stop| *stop) => break,
         }
         record.renewed_at = now_secs();
+        let sent = tokio::time::Instant::now();
         match store.put_if(&key, record.bytes(), Some(&tag)).await {
             Ok(Some(new_tag)) => {
                 tag = new_tag;
-                last_renewal = tokio::time::Instant::now();
+                last_renewal = sent;
+                *fence.renewed.lock().unwrap_or_else(|e| e.into_inner()) = sent;
             }
             Ok(None) => {
-                let _ = lost.send(true);
+                mark_lost();
                 return;
             }
             Err(e) => {
                 // A passing store error: retried at the next third, until the ttl is spent.
                 tracing::warn!(lease = %key, "cannot renew the lease: {e:#}");
                 if last_renewal.elapsed() >= ttl {
-                    let _ = lost.send(true);
+                    mark_lost();
                     return;
                 }
             }
@@ -289,6 +416,7 @@ mod tests {
         LeaseSettings {
             wait: Duration::from_secs(wait),
             ttl: Duration::from_secs(ttl),
+            run_without_locking: false,
         }
     }
 
@@ -306,7 +434,8 @@ mod tests {
             table,
             "extract",
             settings(0, 30),
-            async { Ok(()) },
+            &CancellationToken::new(),
+            |_| async { Ok(()) },
         )
         .await
     }
@@ -328,11 +457,20 @@ mod tests {
         let first = tokio::spawn({
             let (store, layout) = (store.clone(), layout.clone());
             async move {
-                hold(store, &layout, "t", "extract", settings(0, 30), async {
-                    entered_tx.send(()).unwrap();
-                    finish_rx.await.unwrap();
-                    Ok("first")
-                })
+                let stop = CancellationToken::new();
+                hold(
+                    store,
+                    &layout,
+                    "t",
+                    "extract",
+                    settings(0, 30),
+                    &stop,
+                    |_| async {
+                        entered_tx.send(()).unwrap();
+                        finish_rx.await.unwrap();
+                        Ok("first")
+                    },
+                )
                 .await
             }
         });
@@ -360,7 +498,8 @@ mod tests {
                     "t",
                     "catalog sync",
                     settings(20, 30),
-                    async move {
+                    &CancellationToken::new(),
+                    |_| async move {
                         order.lock().unwrap().push("second");
                         Ok(())
                     },
@@ -420,13 +559,18 @@ mod tests {
         };
         tokio::spawn(thief);
         let started = tokio::time::Instant::now();
+        let fence_after = Arc::new(Mutex::new(None));
+        let seen = fence_after.clone();
         let e = hold(
             store.clone(),
             &layout,
             "t",
             "extract",
             settings(0, 3),
-            async {
+            &CancellationToken::new(),
+            |fence| async move {
+                fence.check().unwrap();
+                *seen.lock().unwrap() = Some(fence);
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 Ok(())
             },
@@ -437,5 +581,53 @@ mod tests {
         assert!(e.contains("lost the lease"), "{e}");
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(record(store.as_ref(), &layout).await.holder, "thief:2:0");
+        // Any copy of the fence the work kept is closed too.
+        let fence = fence_after.lock().unwrap().take().unwrap();
+        assert!(fence
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("lost the lease"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopping_process_stops_waiting_for_a_held_table() {
+        let (_dir, store, layout) = local_lake();
+        let held = Record {
+            holder: "other:1:0".into(),
+            command: "extract".into(),
+            acquired_at: now_secs(),
+            renewed_at: now_secs(),
+            ttl_seconds: 600,
+            released: false,
+        };
+        store
+            .put_if(&key(&layout, "t"), held.bytes(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let stop = CancellationToken::new();
+        let cancel = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cancel.cancel();
+        });
+        let started = tokio::time::Instant::now();
+        let e = hold(
+            store,
+            &layout,
+            "t",
+            "extract",
+            settings(600, 30),
+            &stop,
+            |_| async { Ok(()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.downcast_ref::<crate::shutdown::Stopping>().is_some(),
+            "{e}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod check;
 pub mod config;
+pub mod context;
 pub mod daemon;
 pub mod encode;
 pub mod extract;
@@ -16,6 +17,8 @@ pub mod logs;
 pub mod privacy;
 pub mod progress;
 pub mod secret;
+pub mod shutdown;
 pub mod source;
 pub mod store;
 pub mod sync;
+pub mod testing;

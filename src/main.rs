@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use edlake::config::Config;
+use edlake::context::Context;
 use edlake::{check, daemon, extract, logs, sync};
 
 #[derive(Parser)]
@@ -115,118 +116,161 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e.into(), 1),
     };
     let code = runtime.block_on(async move {
-        match cli.command {
-            Command::Run { once: true } => {
-                if daemon::run_once(&config).await {
-                    ExitCode::SUCCESS
-                } else {
-                    eprintln!("error: a job failed (see the log above)");
-                    ExitCode::from(1)
-                }
+        // First, so that a SIGTERM at any moment is handled: in a container edlake is PID 1,
+        // which the kernel never kills with an unhandled SIGTERM.
+        let stop = match edlake::shutdown::install() {
+            Ok(t) => t,
+            Err(e) => return fail(&e.into(), 1),
+        };
+        let ctx = Context::new(stop.clone());
+        let daemon = matches!(cli.command, Command::Run { once: false });
+        let drain = config.drain();
+        let work = execute(cli.command, &config, &ctx);
+        // The daemon drains its own jobs (and may ship the live log after); every other
+        // command gets `schedule.drain` after a stop, then is cancelled.
+        let code = match daemon {
+            true => Some(work.await),
+            false => edlake::shutdown::run_until_stopped(work, &stop, drain).await,
+        };
+        ctx.close().await;
+        if !edlake::shutdown::finish_cleanup(CLEANUP_LIMIT).await {
+            tracing::warn!("cleanup still running at exit (a multipart upload abort or a lease release); the bucket's lifecycle rule and lease.ttl cover what it did not finish");
+        }
+        match edlake::shutdown::received() {
+            Some(signal) if !daemon => {
+                eprintln!(
+                    "error: stopped by signal {signal} before the work was done: what finished is in the lake, nothing partial was published, the next run does the rest"
+                );
+                ExitCode::from(edlake::shutdown::exit_status(signal))
             }
-            Command::Run { once: false } => match daemon::run(config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e, 1),
-            },
-            Command::Config => match config.to_toml() {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e, 1),
-            },
-            Command::Check => {
-                let probes = check::run(&config).await;
-                print!("{}", check::render(&probes));
-                if probes.iter().all(|p| p.ok) {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                }
-            }
-            Command::Logs {
-                command: LogsCommand::Ship,
-            } => {
-                let settings = match config.tracking_logs_settings() {
-                    Ok(s) => s,
-                    Err(e) => return fail(&e, 2),
-                };
-                match logs::ship(&config).await {
-                    Ok(report) => {
-                        print!("{}", logs::render(&report, &settings));
-                        for w in &report.warnings {
-                            eprintln!("warning: {w}");
-                        }
-                        for f in &report.failures {
-                            eprintln!("error: {f}");
-                        }
-                        if let Some(Err(e)) = &report.catalog {
-                            eprintln!("error: table {}: catalog: {e}", logs::TABLE);
-                        }
-                        if report.is_complete() {
-                            ExitCode::SUCCESS
-                        } else {
-                            ExitCode::from(1)
-                        }
-                    }
-                    Err(e) => fail(&e, 1),
-                }
-            }
-            Command::Extract { tables, full } => {
-                if tables.iter().any(|t| t == logs::TABLE) {
-                    return fail(&anyhow::anyhow!("tracking_logs is shipped by `edlake logs ship`, not extracted"), 2);
-                }
-                // A table name the config does not know is a usage error, like a bad config.
-                let selected = match extract::select_tables(&config, &tables) {
-                    Ok(s) => s,
-                    Err(e) => return fail(&e, 2),
-                };
-                match extract::run(&config, &selected, full).await {
-                    Ok(outcomes) => {
-                        print!("{}", extract::render(&outcomes));
-                        let mut incomplete = false;
-                        for o in &outcomes {
-                            if let Ok(report) = &o.result {
-                                for failure in &report.failures {
-                                    eprintln!("error: table {}: {failure}", o.table);
-                                    incomplete = true;
-                                }
-                            }
-                        }
-                        let code = report_failures(outcomes.iter().map(|o| (&o.table, &o.result)));
-                        if incomplete {
-                            ExitCode::from(1)
-                        } else {
-                            code
-                        }
-                    }
-                    Err(e) => fail(&e, 1),
-                }
-            }
-            Command::Catalog {
-                command: CatalogCommand::Sync { tables, dry_run },
-            } => {
-                if !config.catalog_enabled() {
-                    return fail(&anyhow::anyhow!("the catalog is disabled: catalog.enabled = false, or datalake.url is a local directory (Glue and Athena need an s3:// lake)"), 2);
-                }
-                let selected = match extract::select_tables(&config, &tables) {
-                    Ok(s) => s,
-                    Err(e) => return fail(&e, 2),
-                };
-                match sync::run(&config, &selected, dry_run).await {
-                    Ok((database_ops, outcomes)) => {
-                        print!("{}", sync::render(&database_ops, &outcomes, dry_run));
-                        report_failures(outcomes.iter().map(|o| (&o.table, &o.result)))
-                    }
-                    Err(e) => fail(&e, 1),
-                }
-            }
+            _ => code.unwrap_or(ExitCode::from(1)),
         }
     });
-    // A job cancelled by SIGTERM may leave work on blocking threads (a file being split);
-    // it writes only to spool files, so do not wait for it.
+    // A job cancelled by a stop may leave work on blocking threads (an encoder noticing its
+    // channel closed); it writes only to spool files it removes, so do not wait long.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     code
+}
+
+/// How long a stopping process waits for the cleanup of cancelled work (upload aborts,
+/// lease releases) before it exits. With `schedule.drain` (default 7 s) it stays within
+/// the 10 s an orchestrator allows by default.
+const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs one command; its exit status.
+async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
+    match command {
+        Command::Run { once: true } => {
+            if daemon::run_once(config, ctx).await {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: a job failed (see the log above)");
+                ExitCode::from(1)
+            }
+        }
+        Command::Run { once: false } => match daemon::run(config.clone(), ctx).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e, 1),
+        },
+        Command::Config => match config.to_toml() {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, 1),
+        },
+        Command::Check => {
+            let probes = check::run(config).await;
+            print!("{}", check::render(&probes));
+            if probes.iter().all(|p| p.ok) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Logs {
+            command: LogsCommand::Ship,
+        } => {
+            let settings = match config.tracking_logs_settings() {
+                Ok(s) => s,
+                Err(e) => return fail(&e, 2),
+            };
+            match logs::ship(config, &ctx.stop).await {
+                Ok(report) => {
+                    print!("{}", logs::render(&report, &settings));
+                    for w in &report.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                    for f in &report.failures {
+                        eprintln!("error: {f}");
+                    }
+                    if let Some(Err(e)) = &report.catalog {
+                        eprintln!("error: table {}: catalog: {e}", logs::TABLE);
+                    }
+                    if report.is_complete() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => fail(&e, 1),
+            }
+        }
+        Command::Extract { tables, full } => {
+            if tables.iter().any(|t| t == logs::TABLE) {
+                return fail(
+                    &anyhow::anyhow!(
+                        "tracking_logs is shipped by `edlake logs ship`, not extracted"
+                    ),
+                    2,
+                );
+            }
+            // A table name the config does not know is a usage error, like a bad config.
+            let selected = match extract::select_tables(config, &tables) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, 2),
+            };
+            match extract::run(config, ctx, &selected, full).await {
+                Ok(outcomes) => {
+                    print!("{}", extract::render(&outcomes));
+                    let mut incomplete = false;
+                    for o in &outcomes {
+                        if let Ok(report) = &o.result {
+                            for failure in &report.failures {
+                                eprintln!("error: table {}: {failure}", o.table);
+                                incomplete = true;
+                            }
+                        }
+                    }
+                    let code = report_failures(outcomes.iter().map(|o| (&o.table, &o.result)));
+                    if incomplete {
+                        ExitCode::from(1)
+                    } else {
+                        code
+                    }
+                }
+                Err(e) => fail(&e, 1),
+            }
+        }
+        Command::Catalog {
+            command: CatalogCommand::Sync { tables, dry_run },
+        } => {
+            if !config.catalog_enabled() {
+                return fail(&anyhow::anyhow!("the catalog is disabled: catalog.enabled = false, or datalake.url is a local directory (Glue and Athena need an s3:// lake)"), 2);
+            }
+            let selected = match extract::select_tables(config, &tables) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, 2),
+            };
+            match sync::run(config, ctx, &selected, dry_run).await {
+                Ok((database_ops, outcomes)) => {
+                    print!("{}", sync::render(&database_ops, &outcomes, dry_run));
+                    report_failures(outcomes.iter().map(|o| (&o.table, &o.result)))
+                }
+                Err(e) => fail(&e, 1),
+            }
+        }
+    }
 }
 
 /// One `error: table X: …` line per failed table; exit 1 if any failed.

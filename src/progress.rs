@@ -78,14 +78,12 @@ impl Bar {
 
     /// Adds `n`; an estimate that proves low grows with the count.
     pub fn inc(&self, n: u64) {
-        if let Some(bar) = &self.0 {
-            bar.inc(n);
-            if let Some(length) = bar.length() {
-                if bar.position() > length {
-                    bar.set_length(bar.position());
-                }
-            }
-        }
+        count(&self.0, n);
+    }
+
+    /// A handle that only counts into this bar, for a worker thread.
+    pub fn counter(&self) -> Counter {
+        Counter(self.0.clone())
     }
 
     /// What the work is doing now (`uploading 120 files`, `catalog`).
@@ -100,6 +98,27 @@ impl Bar {
         match &self.0 {
             Some(bar) => Box::new(bar.wrap_read(reader)),
             None => Box::new(reader),
+        }
+    }
+}
+
+/// Counts into a [`Bar`] from another thread; the bar itself stays with its owner.
+#[derive(Clone)]
+pub struct Counter(Option<ProgressBar>);
+
+impl Counter {
+    pub fn inc(&self, n: u64) {
+        count(&self.0, n);
+    }
+}
+
+fn count(bar: &Option<ProgressBar>, n: u64) {
+    if let Some(bar) = bar {
+        bar.inc(n);
+        if let Some(length) = bar.length() {
+            if bar.position() > length {
+                bar.set_length(bar.position());
+            }
         }
     }
 }

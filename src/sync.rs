@@ -4,15 +4,17 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use futures::StreamExt;
 
-use crate::catalog::{self, Catalog, SyncReport};
+use crate::catalog::{self, Catalog, Deletes, SyncReport};
 use crate::config::{Config, TableConfig};
+use crate::context::Context;
 use crate::extract::{course_structures, Selection};
 use crate::lake::Layout;
-use crate::lease::Leases;
+use crate::lease::{Fence, Leases};
 use crate::logs;
+use crate::shutdown;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
 
@@ -21,9 +23,12 @@ pub struct SyncOutcome {
     pub result: Result<SyncReport>,
 }
 
-/// Operations made before any table (the database), then one outcome per table.
+/// Operations made before any table (the database), then one outcome per table. Each
+/// table is synced under its lease (but for a dry run, which writes nothing); once
+/// `ctx.stop` is cancelled no table starts.
 pub async fn run(
     config: &Config,
+    ctx: &Context,
     selection: &Selection<'_>,
     dry_run: bool,
 ) -> Result<(Vec<String>, Vec<SyncOutcome>)> {
@@ -32,7 +37,7 @@ pub async fn run(
     let source = if tables.is_empty() {
         None
     } else {
-        Some(Arc::new(MysqlSource::connect(config).await?))
+        Some(ctx.mysql(config).await?)
     };
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
@@ -40,84 +45,128 @@ pub async fn run(
     let leases = if dry_run {
         Leases::off(store.clone(), &layout)
     } else {
-        Leases::new(store.clone(), &layout, "catalog sync", lease)
+        Leases::new(
+            store.clone(),
+            &layout,
+            "catalog sync",
+            lease,
+            ctx.stop.clone(),
+        )
     };
     let catalog = Arc::new(Catalog::open(config).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
+    let (source, store_ref, catalog_ref, leases_ref) =
+        (source.as_deref(), store.as_ref(), catalog.as_ref(), &leases);
     let outcomes = futures::stream::iter(tables.iter().copied())
-        .map(|table| {
-            let (source, store, catalog) = (source.clone(), store.clone(), catalog.clone());
-            let leases = &leases;
-            async move {
-                let source = source.as_ref().expect("connected when there are tables");
-                let work = sync_table(config, source, store.as_ref(), &catalog, table, dry_run);
-                let result = leases.hold(&table.name, work).await;
-                if let Err(e) = &result {
-                    tracing::error!(table = %table.name, "{e:#}");
-                }
-                SyncOutcome {
-                    table: table.name.clone(),
-                    result,
-                }
+        .map(|table| async move {
+            let source = source.expect("connected when there are tables");
+            let work = |fence| {
+                sync_table(
+                    config,
+                    &ctx.stop,
+                    source,
+                    store_ref,
+                    catalog_ref,
+                    table,
+                    fence,
+                    dry_run,
+                )
+            };
+            let result = match shutdown::check(&ctx.stop) {
+                Ok(()) => leases_ref.hold(&table.name, work).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = &result {
+                tracing::error!(table = %table.name, "{e:#}");
+            }
+            SyncOutcome {
+                table: table.name.clone(),
+                result,
             }
         })
         // Each table may start one Athena DDL; stay well under the account's DDL quota.
         .buffer_unordered(4)
         .collect::<Vec<_>>()
         .await;
-    if let Some(source) = &source {
-        source.close().await;
-    }
     let mut outcomes = outcomes;
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
     if selection.course_structures {
         // Types are fixed, so only the lake is read: MongoDB is not needed.
         let table = config.course_structures_table();
-        let work = async {
+        let (store, layout, catalog, table) = (&store, &layout, &catalog, &table);
+        let work = |fence: Fence| async move {
             let keys = store
                 .list(&layout.lms_dir(&table.name))
                 .await
                 .context("listing the lake")?;
-            let desired = catalog::partitions_from_keys(config, &table, &keys)?;
+            let desired = catalog::partitions_from_keys(config, table, &keys)?;
             let spec = course_structures::table_spec(config)?;
-            catalog.sync_table(&spec, &desired, dry_run).await
+            fence.check()?;
+            catalog
+                .sync_table(&spec, &desired, Deletes::Listed, dry_run)
+                .await
         };
-        let result = leases.hold(&table.name, work).await;
-        if let Err(e) = &result {
-            tracing::error!(table = %table.name, "{e:#}");
-        }
-        outcomes.push(SyncOutcome {
-            table: table.name,
-            result,
-        });
+        outcomes.push(outcome(
+            &table.name,
+            leases_after(&ctx.stop, &leases, &table.name, work).await,
+        ));
     }
     if selection.tracking_logs {
-        let result = async {
+        // Shippers take no lease; this lease keeps two syncs from deleting at once, and
+        // deletions are proven by a listing made after Glue is read.
+        let work = |fence: Fence| async move {
             let logs_store = store::open_location(config, config.tracking_logs_location()?).await?;
+            fence.check()?;
             logs::table::sync_with(config, logs_store.as_ref(), &catalog, dry_run).await
-        }
-        .await;
-        if let Err(e) = &result {
-            tracing::error!(table = logs::TABLE, "{e:#}");
-        }
-        outcomes.push(SyncOutcome {
-            table: logs::TABLE.into(),
-            result,
-        });
+        };
+        outcomes.push(outcome(
+            logs::TABLE,
+            leases_after(&ctx.stop, &leases, logs::TABLE, work).await,
+        ));
     }
     Ok((database_op.into_iter().collect(), outcomes))
 }
 
+/// `work` under the lease of `table`, unless the process is stopping.
+async fn leases_after<W>(
+    stop: &tokio_util::sync::CancellationToken,
+    leases: &Leases,
+    table: &str,
+    work: impl FnOnce(Fence) -> W,
+) -> Result<SyncReport>
+where
+    W: std::future::Future<Output = Result<SyncReport>>,
+{
+    shutdown::check(stop)?;
+    leases.hold(table, work).await
+}
+
+fn outcome(table: &str, result: Result<SyncReport>) -> SyncOutcome {
+    if let Err(e) = &result {
+        tracing::error!(table, "{e:#}");
+    }
+    SyncOutcome {
+        table: table.to_string(),
+        result,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn sync_table(
     config: &Config,
+    stop: &tokio_util::sync::CancellationToken,
     source: &MysqlSource,
     store: &dyn Store,
     catalog: &Catalog,
     table: &TableConfig,
+    fence: Fence,
     dry_run: bool,
 ) -> Result<SyncReport> {
-    let plan = source.plan(table, &config.column_policy(table)).await?;
+    let plan = {
+        let _slot = source.slot(stop).await?;
+        source.plan(table, &config.column_policy(table)).await?
+    };
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let keys = store
         .list(&layout.lms_dir(&table.name))
@@ -125,7 +174,10 @@ async fn sync_table(
         .context("listing the lake")?;
     let desired = catalog::partitions_from_keys(config, table, &keys)?;
     let spec = catalog::table_spec(config, table, &plan)?;
-    catalog.sync_table(&spec, &desired, dry_run).await
+    fence.check()?;
+    catalog
+        .sync_table(&spec, &desired, Deletes::Listed, dry_run)
+        .await
 }
 
 /// The per-table summary printed by `edlake catalog sync`.

@@ -216,13 +216,17 @@ async fn the_view_of_the_lake_follows_inserts_updates_and_deletes() {
     // overlap) but not written again.
     assert_eq!(extract(&cfg, &[]), (6, "incremental".into()));
     let files = local_files(lake.path());
-    let deltas: Vec<&String> = files.keys().filter(|k| k.contains(".delta-")).collect();
+    let deltas: Vec<String> = files
+        .keys()
+        .filter(|k| k.contains(".delta-"))
+        .map(|k| without_run_id(k))
+        .collect();
     assert_eq!(
         deltas,
         [
-            &format!("{LMS_DIR}course_id=course-v1%3ANew+C+1/{TABLE}.delta-000001.csv"),
-            &format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000001.csv"),
-            &format!("{LMS_DIR}course_id=course-v1%3AOrg+B+1/{TABLE}.delta-000001.csv"),
+            format!("{LMS_DIR}course_id=course-v1%3ANew+C+1/{TABLE}.delta-000001-RUN.csv"),
+            format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000001-RUN.csv"),
+            format!("{LMS_DIR}course_id=course-v1%3AOrg+B+1/{TABLE}.delta-000001-RUN.csv"),
         ]
     );
     // The view equals the source, but for the deleted rows: they leave at the next full run.
@@ -401,9 +405,11 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     );
     let keys = s3_keys(&s3, &bucket, LMS_DIR).await;
     assert!(
-        keys.contains(&format!(
-            "{LMS_DIR}course_id=course-v1%3ANew+C+1/{TABLE}.delta-000001.csv"
-        )),
+        keys.iter()
+            .filter(|k| k.contains(".delta-"))
+            .map(|k| without_run_id(k))
+            .any(|k| k
+                == format!("{LMS_DIR}course_id=course-v1%3ANew+C+1/{TABLE}.delta-000001-RUN.csv")),
         "{keys:#?}"
     );
     let record = s3_watermark(&s3, &bucket).await;
@@ -417,7 +423,8 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
     assert_eq!(s3_keys(&s3, &bucket, LMS_DIR).await, keys);
 
     // A run whose catalog step fails after its delta is uploaded leaves the watermark
-    // where it was: the next run reads the same change again, under the same delta number.
+    // where it was, and takes its delta file back: the next run reads the same change
+    // again, under the same delta number (in a file of its own).
     db.exec(
         "INSERT INTO courseware_studentmodule (course_id, module_id, modified)
          VALUES ('course-v1:Org+A+1', 'late', '2024-08-01')",
@@ -465,8 +472,13 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
         "{}",
         out.stderr
     );
-    let delta2 = format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000002.csv");
-    assert!(s3_keys(&s3, &bucket, LMS_DIR).await.contains(&delta2));
+    let delta2 = format!("{LMS_DIR}course_id=course-v1%3AOrg+A+1/{TABLE}.delta-000002-RUN.csv");
+    let deltas2 = |keys: &[String]| {
+        keys.iter()
+            .filter(|k| k.contains(".delta-") && without_run_id(k) == delta2)
+            .count()
+    };
+    assert_eq!(deltas2(&s3_keys(&s3, &bucket, LMS_DIR).await), 0);
     let record = s3_watermark(&s3, &bucket).await;
     assert_eq!(record["watermark"], "2024-07-01 00:00:00.000000");
     assert_eq!(record["deltas"], 1);
@@ -490,4 +502,18 @@ async fn on_s3_a_delta_registers_its_partition_no_change_costs_nothing_and_a_fai
         2,
         "{keys:#?}"
     );
+    assert_eq!(deltas2(&keys), 1, "{keys:#?}");
+}
+
+/// A delta file's key with its run's id (12 hex digits) replaced by `RUN`.
+fn without_run_id(key: &str) -> String {
+    let (head, id) = key
+        .strip_suffix(".csv")
+        .and_then(|k| k.rsplit_once('-'))
+        .unwrap_or_else(|| panic!("{key} is not a delta file"));
+    assert!(
+        id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
+    format!("{head}-RUN.csv")
 }

@@ -194,6 +194,29 @@ impl TableDefinition {
     }
 }
 
+/// When a sync may delete the partitions Glue has and the lake listing does not (docs/
+/// catalog.md, "Who deletes partitions"). A partition is deleted only when it is proven
+/// stale by a process holding the table's lease.
+pub enum Deletes<'a> {
+    /// `desired` was listed under the table's lease, which every writer of the table
+    /// holds: what it lacks is gone.
+    Listed,
+    /// Adds and updates only: the caller does not hold the lease every writer holds (a
+    /// tracking-log shipper, one of many replicas), so its listing may predate another's
+    /// new partition.
+    Never,
+    /// The table's writers take no lease (tracking logs): the caller holds the lease
+    /// against other syncs, and deletes only what a listing made after reading Glue still
+    /// lacks.
+    Relist(&'a dyn Relist),
+}
+
+/// Lists a table's partitions again, for [`Deletes::Relist`].
+#[async_trait]
+pub trait Relist: Send + Sync {
+    async fn relist(&self) -> Result<Vec<PartitionSpec>>;
+}
+
 /// A partition as it should be: values (lms first) and the exact prefix its files are under.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PartitionSpec {
@@ -574,11 +597,13 @@ impl Catalog {
     }
 
     /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
-    /// lake, `desired` being every partition of this LMS that has files.
+    /// lake, `desired` being every partition of this LMS that has files. Partitions Glue
+    /// has beyond `desired` are deleted only as `deletes` allows.
     pub async fn sync_table(
         &self,
         spec: &TableSpec,
         desired: &[PartitionSpec],
+        deletes: Deletes<'_>,
         dry_run: bool,
     ) -> Result<SyncReport> {
         let db = self.database.as_str();
@@ -658,7 +683,21 @@ impl Catalog {
         } else {
             Vec::new()
         };
-        let plan = plan_partitions(&current, desired, &def);
+        let mut plan = plan_partitions(&current, desired, &def);
+        match deletes {
+            Deletes::Listed => {}
+            Deletes::Never => plan.delete.clear(),
+            Deletes::Relist(list) => {
+                if !plan.delete.is_empty() {
+                    // Listed after Glue was read: a partition registered by then had its
+                    // files uploaded before, so this listing shows them (S3 lists strongly
+                    // consistently). Only what is still missing is stale.
+                    let now = list.relist().await?;
+                    plan.delete
+                        .retain(|values| !now.iter().any(|p| &p.values == values));
+                }
+            }
+        }
         self.apply_partitions(spec, &def, plan, dry_run, &mut report)
             .await?;
 

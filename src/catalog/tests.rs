@@ -380,7 +380,10 @@ async fn five_thousand_new_partitions_in_at_most_sixty_calls_and_a_rerun_writes_
     let spec = base_spec();
     let desired = partitions(LMS, 5000);
 
-    let report = cat.sync_table(&spec, &desired, false).await.unwrap();
+    let report = cat
+        .sync_table(&spec, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(report.created, 5000);
     assert_eq!(glue.partition_values(&spec.raw_table).len(), 5000);
     assert_eq!(
@@ -399,7 +402,10 @@ async fn five_thousand_new_partitions_in_at_most_sixty_calls_and_a_rerun_writes_
     // Athena records the view in Glue; a rerun with nothing new writes nothing.
     glue.put_view(&spec.view);
     glue.reset_calls();
-    let report = cat.sync_table(&spec, &desired, false).await.unwrap();
+    let report = cat
+        .sync_table(&spec, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(glue.writes(), 0, "{:?}", glue.state.lock().unwrap().calls);
     assert_eq!((report.created, report.updated, report.deleted), (0, 0, 0));
     assert_eq!(athena.queries().len(), 1, "no Athena query on a rerun");
@@ -414,15 +420,61 @@ async fn listing_follows_next_token_to_the_end() {
     let cat = catalog(&glue, &athena);
     let spec = base_spec();
     let desired = partitions(LMS, 10);
-    cat.sync_table(&spec, &desired, false).await.unwrap();
+    cat.sync_table(&spec, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     glue.put_view(&spec.view);
     glue.reset_calls();
 
     // Were a page missed, its partitions would be created again or left stale.
-    let report = cat.sync_table(&spec, &desired[..9], false).await.unwrap();
+    let report = cat
+        .sync_table(&spec, &desired[..9], Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(glue.calls("GetPartitions"), 4, "pages of 3, 3, 3, 1");
     assert_eq!((report.created, report.deleted), (0, 1));
     assert_eq!(glue.partition_values(&spec.raw_table).len(), 9);
+}
+
+/// The lake as a later listing sees it.
+struct Listing(Vec<PartitionSpec>);
+
+#[async_trait]
+impl Relist for Listing {
+    async fn relist(&self) -> Result<Vec<PartitionSpec>> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_partition_is_deleted_only_when_proven_stale() {
+    let glue = Arc::new(StubGlue::new(1000));
+    let athena = Arc::new(StubAthena::default());
+    let cat = catalog(&glue, &athena);
+    let spec = base_spec();
+    let all = partitions(LMS, 4);
+    cat.sync_table(&spec, &all, Deletes::Listed, false)
+        .await
+        .unwrap();
+    // A shipper whose listing predates another replica's two new partitions: it adds, and
+    // deletes nothing.
+    let report = cat
+        .sync_table(&spec, &all[..2], Deletes::Never, false)
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, 0);
+    assert_eq!(glue.partition_values(&spec.raw_table).len(), 4);
+    // A sync under the lease lists again after reading Glue: the partition whose files
+    // appeared meanwhile stays, the one still missing goes.
+    let later = Listing(all[..3].to_vec());
+    let report = cat
+        .sync_table(&spec, &all[..2], Deletes::Relist(&later), false)
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, 1);
+    let left = glue.partition_values(&spec.raw_table);
+    assert_eq!(left.len(), 3);
+    assert!(!left.contains(&all[3].values), "{left:?}");
 }
 
 #[tokio::test]
@@ -433,7 +485,7 @@ async fn stale_partitions_go_in_batches_of_25_and_other_lms_stay() {
     let spec = base_spec();
     let other = partitions("other.example.com", 3);
     let def = TableDefinition::raw_table(&spec, spec.columns.clone());
-    cat.sync_table(&spec, &partitions(LMS, 60), false)
+    cat.sync_table(&spec, &partitions(LMS, 60), Deletes::Listed, false)
         .await
         .unwrap();
     for p in &other {
@@ -442,7 +494,7 @@ async fn stale_partitions_go_in_batches_of_25_and_other_lms_stay() {
     glue.reset_calls();
 
     let report = cat
-        .sync_table(&spec, &partitions(LMS, 5), false)
+        .sync_table(&spec, &partitions(LMS, 5), Deletes::Listed, false)
         .await
         .unwrap();
     assert_eq!(report.deleted, 55);
@@ -464,7 +516,9 @@ async fn an_existing_partition_is_success_and_any_other_error_names_the_partitio
     let desired = partitions(LMS, 4);
     // Created behind edlake's back between its listing and its create.
     let def = TableDefinition::raw_table(&spec, spec.columns.clone());
-    cat.sync_table(&spec, &[], false).await.unwrap();
+    cat.sync_table(&spec, &[], Deletes::Listed, false)
+        .await
+        .unwrap();
     let plan = plan_partitions(&[], &desired, &def);
     glue.batch_create_partition("panorama", &spec.raw_table, &def, &plan.create[..2])
         .await
@@ -481,7 +535,7 @@ async fn an_existing_partition_is_success_and_any_other_error_names_the_partitio
     });
     let cat = catalog(&glue, &athena);
     let err = cat
-        .sync_table(&spec, &partitions(LMS, 10), false)
+        .sync_table(&spec, &partitions(LMS, 10), Deletes::Listed, false)
         .await
         .unwrap_err()
         .to_string();
@@ -505,11 +559,16 @@ async fn moved_locations_and_appended_columns_rewrite_partitions() {
     let mut desired = partitions(LMS, 3);
     // Panorama registered this one under a percent-encoded `+`.
     desired[0].location = desired[0].location.replace('+', "%2B");
-    cat.sync_table(&spec, &desired, false).await.unwrap();
+    cat.sync_table(&spec, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     glue.put_view(&spec.view);
 
     let desired = partitions(LMS, 3);
-    let report = cat.sync_table(&spec, &desired, false).await.unwrap();
+    let report = cat
+        .sync_table(&spec, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!((report.created, report.updated), (0, 1));
     let p = glue.partition(&spec.raw_table, &desired[0].values);
     assert_eq!(p.location, desired[0].location);
@@ -522,7 +581,10 @@ async fn moved_locations_and_appended_columns_rewrite_partitions() {
         ("modified", "datetime(6)"),
     ]);
     let queries_before = athena.queries().len();
-    let report = cat.sync_table(&grown, &desired, false).await.unwrap();
+    let report = cat
+        .sync_table(&grown, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(report.added_columns, vec!["grade"]);
     assert_eq!(report.updated, 3, "partitions carry the new column list");
     let table = glue.state.lock().unwrap().tables[&spec.raw_table].clone();
@@ -537,7 +599,10 @@ async fn moved_locations_and_appended_columns_rewrite_partitions() {
 
     // A column dropped upstream keeps its place (read as NULL).
     let shrunk = spec_with(&[("id", "int(11)"), ("modified", "datetime(6)")]);
-    let report = cat.sync_table(&shrunk, &desired, false).await.unwrap();
+    let report = cat
+        .sync_table(&shrunk, &desired, Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(report.absent_columns, vec!["state", "grade"]);
     let table = glue.state.lock().unwrap().tables[&spec.raw_table].clone();
     assert_eq!(table.columns.len(), 4);
@@ -558,7 +623,7 @@ async fn a_dry_run_reads_but_never_writes() {
         Some("create database panorama")
     );
     let report = cat
-        .sync_table(&spec, &partitions(LMS, 250), true)
+        .sync_table(&spec, &partitions(LMS, 250), Deletes::Listed, true)
         .await
         .unwrap();
     assert_eq!(glue.writes(), 0);
@@ -579,19 +644,27 @@ async fn the_view_is_replaced_when_its_statement_changes_or_it_is_gone() {
     let athena = Arc::new(StubAthena::default());
     let cat = catalog(&glue, &athena);
     let spec = base_spec();
-    cat.sync_table(&spec, &[], false).await.unwrap();
+    cat.sync_table(&spec, &[], Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(athena.queries().len(), 1);
     // Not recorded by Athena (dropped by someone): created again.
-    cat.sync_table(&spec, &[], false).await.unwrap();
+    cat.sync_table(&spec, &[], Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(athena.queries().len(), 2);
     glue.put_view(&spec.view);
-    cat.sync_table(&spec, &[], false).await.unwrap();
+    cat.sync_table(&spec, &[], Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(athena.queries().len(), 2);
     // Renamed view: new statement.
     let mut renamed = base_spec();
     renamed.view = "dash_view".into();
     glue.put_view("dash_view");
-    cat.sync_table(&renamed, &[], false).await.unwrap();
+    cat.sync_table(&renamed, &[], Deletes::Listed, false)
+        .await
+        .unwrap();
     assert_eq!(athena.queries().len(), 3);
 }
 
@@ -608,7 +681,7 @@ async fn a_failed_view_is_an_error_with_athenas_reason() {
     ]));
     let cat = catalog(&glue, &athena);
     let err = cat
-        .sync_table(&base_spec(), &[], false)
+        .sync_table(&base_spec(), &[], Deletes::Listed, false)
         .await
         .unwrap_err()
         .to_string();

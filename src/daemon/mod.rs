@@ -15,8 +15,10 @@ use anyhow::Result;
 use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{parse_schedule, Config};
+use crate::context::Context;
 use crate::extract::{self, Selection};
 use crate::{logs, sync};
 use metrics::Metrics;
@@ -103,7 +105,12 @@ fn period(schedule: &cron::Schedule) -> Duration {
 }
 
 /// Runs one job; `Ok` carries a one-line summary.
-pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) -> Result<String> {
+pub async fn run_job(
+    config: &Config,
+    ctx: &Context,
+    job: JobKind,
+    metrics: &Mutex<Metrics>,
+) -> Result<String> {
     match job {
         JobKind::Extract | JobKind::CourseStructures => {
             // Course structures have their own schedule: each job extracts only its part.
@@ -117,7 +124,7 @@ pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) ->
                 course_structures: structures,
                 tracking_logs: false,
             };
-            let outcomes = extract::run(config, &selection, false).await?;
+            let outcomes = extract::run(config, ctx, &selection, false).await?;
             let mut failed = Vec::new();
             let mut rows = 0;
             for o in &outcomes {
@@ -142,7 +149,7 @@ pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) ->
             Ok(format!("{} table(s), {rows} rows", outcomes.len()))
         }
         JobKind::Logs => {
-            let report = logs::ship(config).await?;
+            let report = logs::ship(config, &ctx.stop).await?;
             metrics
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -172,7 +179,7 @@ pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) ->
         }
         JobKind::Catalog => {
             let selection = extract::select_tables(config, &[])?;
-            let (_, outcomes) = sync::run(config, &selection, false).await?;
+            let (_, outcomes) = sync::run(config, ctx, &selection, false).await?;
             let mut failed = Vec::new();
             for o in &outcomes {
                 let mut m = metrics.lock().unwrap_or_else(|e| e.into_inner());
@@ -190,14 +197,19 @@ pub async fn run_job(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) ->
     }
 }
 
-async fn run_and_record(config: &Config, job: JobKind, metrics: &Mutex<Metrics>) -> bool {
+async fn run_and_record(
+    config: &Config,
+    ctx: &Context,
+    job: JobKind,
+    metrics: &Mutex<Metrics>,
+) -> bool {
     metrics
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .started(job);
     tracing::info!(job = job.name(), "job started");
     let started = Instant::now();
-    let result = run_job(config, job, metrics).await;
+    let result = run_job(config, ctx, job, metrics).await;
     let elapsed = started.elapsed();
     let ok = result.is_ok();
     match result {
@@ -220,19 +232,25 @@ async fn run_and_record(config: &Config, job: JobKind, metrics: &Mutex<Metrics>)
     ok
 }
 
-/// `edlake run --once`: every job once, in order; whether all succeeded.
-pub async fn run_once(config: &Config) -> bool {
+/// `edlake run --once`: every job once, in order, none started after `ctx.stop`; whether
+/// all succeeded.
+pub async fn run_once(config: &Config, ctx: &Context) -> bool {
     let jobs = jobs(config);
     let metrics = Mutex::new(Metrics::new(&[]));
     let mut all_ok = true;
     for (job, _) in jobs {
-        all_ok &= run_and_record(config, job, &metrics).await;
+        if ctx.stop.is_cancelled() {
+            tracing::warn!(job = job.name(), "not started: edlake is stopping");
+            all_ok = false;
+            continue;
+        }
+        all_ok &= run_and_record(config, ctx, job, &metrics).await;
     }
     all_ok
 }
 
-/// `edlake run`: schedules every job until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> Result<()> {
+/// `edlake run`: schedules every job until `ctx.stop` (SIGTERM or SIGINT).
+pub async fn run(config: Config, ctx: &Context) -> Result<()> {
     let config = Arc::new(config);
     let jobs = jobs(&config);
     anyhow::ensure!(
@@ -256,13 +274,13 @@ pub async fn run(config: Config) -> Result<()> {
     // their heavy parts run on blocking threads.
     let loops = jobs.into_iter().map(|(job, schedule)| {
         tracing::info!(job = job.name(), schedule = %job.expression(&config), "scheduled");
-        job_loop(&config, job, schedule, &metrics, stop_rx.clone())
+        job_loop(&config, ctx, job, schedule, &metrics, stop_rx.clone())
     });
     // Boxed, so that dropping it below really drops (cancels) the running jobs.
     let mut all = Box::pin(futures::future::join_all(loops));
     tokio::select! {
         _ = &mut all => {}
-        _ = shutdown_signal() => {}
+        _ = ctx.stop.cancelled() => {}
     }
     let drain = crate::config::parse_duration(&config.schedule.drain).unwrap_or_default();
     tracing::info!("stopping: no new job starts; running jobs get {drain:?}");
@@ -280,8 +298,8 @@ pub async fn run(config: Config) -> Result<()> {
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     if !finished {
-        // Let the aborts of cancelled multipart uploads go out.
-        tokio::time::sleep(Duration::from_millis(1000)).await;
+        // Let the aborts of cancelled multipart uploads and the lease releases go out.
+        crate::shutdown::finish_cleanup(Duration::from_secs(2)).await;
     }
     if config.tracking_logs.ship_on_stop && config.tracking_logs_enabled() {
         ship_before_exit(&config).await;
@@ -297,7 +315,8 @@ async fn ship_before_exit(config: &Config) {
     let mut last = config.clone();
     last.tracking_logs.rotate_age = "0s".into();
     tracing::info!("tracking_logs.ship_on_stop: rotating and shipping the live log before exit");
-    match logs::ship(&last).await {
+    // A token of its own: the pass runs after the stop that cancelled the others.
+    match logs::ship(&last, &CancellationToken::new()).await {
         Ok(report) if report.is_complete() => tracing::info!(
             shipped = report.shipped.len(),
             waiting = report.waiting.len(),
@@ -310,6 +329,7 @@ async fn ship_before_exit(config: &Config) {
 
 async fn job_loop(
     config: &Config,
+    ctx: &Context,
     job: JobKind,
     schedule: cron::Schedule,
     metrics: &Mutex<Metrics>,
@@ -327,15 +347,6 @@ async fn job_loop(
         if *stop.borrow() {
             return;
         }
-        run_and_record(config, job, metrics).await;
-    }
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("install the SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+        run_and_record(config, ctx, job, metrics).await;
     }
 }

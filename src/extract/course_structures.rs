@@ -17,10 +17,11 @@ use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::TableReport;
-use crate::catalog::{self, Catalog, CatalogColumn, PartitionSpec, TableSpec};
-use crate::config::Config;
+use crate::catalog::{self, Catalog, CatalogColumn, Deletes, PartitionSpec, TableSpec};
+use crate::config::{Config, CourseIndexSource};
 use crate::encode::csv::{ColumnKind, RowEncoder};
 use crate::lake::Layout;
+use crate::lease::Fence;
 use crate::source::course_structures::index::{self, CourseIndex};
 use crate::source::course_structures::modulestore::{self, ModuleStore};
 use crate::source::course_structures::{
@@ -28,6 +29,7 @@ use crate::source::course_structures::{
 };
 use crate::source::mysql::MysqlSource;
 use crate::store::{Payload, Store};
+use tokio_util::sync::CancellationToken;
 
 pub const TABLE: &str = "course_structures";
 
@@ -112,37 +114,77 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
 /// Extracts the table. Per-course problems (missing structure, a server error on one
 /// structure) land in `report.failures` while the other courses go on; an unreachable
 /// server or an unreadable course index fails the whole table.
+#[allow(clippy::too_many_arguments)]
 pub async fn extract(
     config: &Config,
+    stop: &CancellationToken,
     mysql: Option<&MysqlSource>,
     store: &dyn Store,
     catalog: Option<&Catalog>,
     layout: &Layout,
     full: bool,
+    fence: Fence,
 ) -> Result<TableReport> {
     let started = Instant::now();
     let modulestore = ModuleStore::connect(config).await?;
-    let result = extract_with(config, mysql, &modulestore, store, catalog, layout, full).await;
+    let job = Job {
+        config,
+        stop,
+        mysql,
+        modulestore: &modulestore,
+        store,
+        catalog,
+        layout,
+        full,
+        fence,
+    };
+    let result = extract_with(&job).await;
     modulestore.shutdown().await;
     let mut report = result?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-async fn extract_with(
-    config: &Config,
-    mysql: Option<&MysqlSource>,
-    modulestore: &ModuleStore,
-    store: &dyn Store,
-    catalog: Option<&Catalog>,
-    layout: &Layout,
+/// What one extraction of the table works with.
+struct Job<'a> {
+    config: &'a Config,
+    stop: &'a CancellationToken,
+    mysql: Option<&'a MysqlSource>,
+    modulestore: &'a ModuleStore,
+    store: &'a dyn Store,
+    catalog: Option<&'a Catalog>,
+    layout: &'a Layout,
     full: bool,
-) -> Result<TableReport> {
+    /// Checked before every write that becomes visible: a run that lost the table's lease
+    /// publishes nothing more.
+    fence: Fence,
+}
+
+async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
+    let Job {
+        config,
+        stop,
+        mysql,
+        modulestore,
+        store,
+        catalog,
+        layout,
+        full,
+        ref fence,
+    } = *job;
+    // The index query takes one of the shared pool's connection slots, like a table.
+    let slot = match mysql {
+        Some(m) if config.course_structures.course_index != CourseIndexSource::Mongodb => {
+            Some(m.slot(stop).await?)
+        }
+        _ => None,
+    };
     let CourseIndex {
         source,
         courses,
         invalid,
     } = index::active_courses(config, mysql, modulestore).await?;
+    drop(slot);
     tracing::info!(courses = courses.len(), source, "active courses");
     let mut report = TableReport {
         table: TABLE.into(),
@@ -164,7 +206,7 @@ async fn extract_with(
         .into_iter()
         .collect();
     let manifest_key = manifest_key(layout);
-    let mut manifest = read_manifest(store, &manifest_key).await;
+    let (mut manifest, manifest_tag) = read_manifest(store, &manifest_key).await?;
     if manifest.fingerprint != fingerprint() {
         manifest.courses.clear();
     }
@@ -182,13 +224,32 @@ async fn extract_with(
     );
 
     let mut written: HashMap<String, String> = HashMap::new();
-    let mut encoder = RowEncoder::new();
     for batch in changed.chunks(config.course_structures.batch_size) {
-        let fetched = fetch_batch(modulestore, batch, &mut report).await?;
-        let mut payloads = Vec::with_capacity(fetched.len());
-        for (course, structure, definitions) in fetched {
-            match build_rows(course, &structure, &definitions) {
-                Ok(rows) => {
+        crate::shutdown::check(stop)?;
+        let fetched: Vec<_> = fetch_batch(modulestore, batch, &mut report)
+            .await?
+            .into_iter()
+            .map(|(course, structure, definitions)| (course.clone(), structure, definitions))
+            .collect();
+        // The tree logic and the encoding are CPU work: off the async threads.
+        let built = tokio::task::spawn_blocking(move || {
+            let mut encoder = RowEncoder::new();
+            fetched
+                .into_iter()
+                .map(|(course, structure, definitions)| {
+                    let built = build_rows(&course, &structure, &definitions).map(|rows| {
+                        let csv = encode_rows(&mut encoder, &course, &rows.rows);
+                        (rows, csv)
+                    });
+                    (course, built)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        let mut payloads = Vec::with_capacity(built.len());
+        for (course, built) in built {
+            match built {
+                Ok((rows, csv)) => {
                     for w in &rows.warnings {
                         tracing::warn!(course = %course.course_id, "{w}");
                     }
@@ -201,7 +262,6 @@ async fn extract_with(
                     report.warnings += rows.warnings.len();
                     report.orphans += rows.orphans;
                     report.rows += rows.rows.len() as u64;
-                    let csv = encode_rows(&mut encoder, course, &rows.rows);
                     payloads.push((course, csv));
                 }
                 Err(e) => report
@@ -209,10 +269,12 @@ async fn extract_with(
                     .push(format!("course {}: {e:#}", course.course_id)),
             }
         }
+        fence.check()?;
         futures::stream::iter(payloads)
             .map(|(course, csv)| {
                 let key = key_of(&course.course_id);
                 async move {
+                    fence.check()?;
                     let bytes = csv.len() as u64;
                     store
                         .put(&key, Payload::Bytes(csv))
@@ -239,6 +301,7 @@ async fn extract_with(
         .cloned()
         .collect();
     if !stale.is_empty() {
+        fence.check()?;
         tracing::info!(
             count = stale.len(),
             "removing course structures of inactive courses"
@@ -263,10 +326,17 @@ async fn extract_with(
         }
     }
     let json = serde_json::to_vec_pretty(&next).expect("manifest serializes");
-    store
-        .put(&manifest_key, Payload::Bytes(Bytes::from(json)))
+    fence.check()?;
+    // Over the version read at the start only: another process that took the table over
+    // meanwhile owns the record now.
+    let swapped = store
+        .put_if(&manifest_key, Bytes::from(json), manifest_tag.as_deref())
         .await
         .with_context(|| format!("writing {manifest_key}"))?;
+    anyhow::ensure!(
+        swapped.is_some(),
+        "the version record {manifest_key} changed during this run: another edlake took the table over (this one stalled past lease.ttl); nothing more was published"
+    );
 
     let present: Vec<&CourseRef> = courses
         .iter()
@@ -287,8 +357,9 @@ async fn extract_with(
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        fence.check()?;
         let synced = catalog
-            .sync_table(&table_spec(config)?, &registered, false)
+            .sync_table(&table_spec(config)?, &registered, Deletes::Listed, false)
             .await
             .context("catalog")?;
         tracing::info!(table = TABLE, "catalog: {}", synced.summary());
@@ -408,28 +479,24 @@ fn encode_rows(encoder: &mut RowEncoder, course: &CourseRef, rows: &[BlockRow]) 
     Bytes::from(out)
 }
 
-async fn read_manifest(store: &dyn Store, key: &str) -> Manifest {
-    let parent = &key[..key.rfind('/').map(|i| i + 1).unwrap_or(0)];
-    let exists = matches!(store.list(parent).await, Ok(keys) if keys.iter().any(|k| k == key));
-    if !exists {
-        return Manifest::default();
-    }
-    match store.get(key).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            tracing::warn!(
-                key,
-                "unreadable version record ({e}); every course is extracted again"
-            );
-            Manifest::default()
-        }),
-        Err(e) => {
-            tracing::warn!(
-                key,
-                "cannot read the version record ({e:#}); every course is extracted again"
-            );
-            Manifest::default()
-        }
-    }
+/// The version record and its version tag, which the next record must replace (an
+/// unreadable record reads as empty: every course is extracted again).
+async fn read_manifest(store: &dyn Store, key: &str) -> Result<(Manifest, Option<String>)> {
+    let Some((bytes, tag)) = store
+        .get_versioned(key)
+        .await
+        .with_context(|| format!("reading the version record {key}"))?
+    else {
+        return Ok((Manifest::default(), None));
+    };
+    let manifest = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        tracing::warn!(
+            key,
+            "unreadable version record ({e}); every course is extracted again"
+        );
+        Manifest::default()
+    });
+    Ok((manifest, Some(tag)))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::config::IncrementalSettings;
 use crate::lake::Layout;
 use crate::source::mysql::{ChangedSince, Incremental, TablePlan};
-use crate::store::{Payload, Store};
+use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watermark {
@@ -186,28 +186,48 @@ pub fn record_key(layout: &Layout, table: &str) -> String {
     format!("{}{table}.json", layout.state_dir("watermarks"))
 }
 
-pub async fn load(store: &dyn Store, layout: &Layout, table: &str) -> Result<Option<Watermark>> {
+/// The table's record and its version tag (for the compare-and-swap that writes the next
+/// one); `(None, None)` when there is none. An unreadable record reads as none, with its tag.
+pub async fn load(
+    store: &dyn Store,
+    layout: &Layout,
+    table: &str,
+) -> Result<(Option<Watermark>, Option<String>)> {
     let key = record_key(layout, table);
-    let Some((bytes, _)) = store.get_versioned(&key).await? else {
-        return Ok(None);
+    let Some((bytes, tag)) = store.get_versioned(&key).await? else {
+        return Ok((None, None));
     };
     match serde_json::from_slice(&bytes) {
-        Ok(record) => Ok(Some(record)),
+        Ok(record) => Ok((Some(record), Some(tag))),
         Err(e) => {
             // Unreadable memory costs one full extract, never a lost change.
             tracing::warn!(table, key = %key, "unreadable watermark record ({e}): extracting in full");
-            Ok(None)
+            Ok((None, Some(tag)))
         }
     }
 }
 
-pub async fn save(store: &dyn Store, layout: &Layout, record: &Watermark) -> Result<()> {
+/// Writes `record` only if the record is still the version `expected` (None: still absent),
+/// the one read when this run's lease was taken. Another version means another process
+/// wrote it meanwhile: it took the table over, and this run must publish nothing more.
+pub async fn save(
+    store: &dyn Store,
+    layout: &Layout,
+    record: &Watermark,
+    expected: Option<&str>,
+) -> Result<()> {
     let key = record_key(layout, &record.table);
     let bytes = serde_json::to_vec_pretty(record)?;
-    store
-        .put(&key, Payload::Bytes(bytes.into()))
+    match store
+        .put_if(&key, bytes.into(), expected)
         .await
-        .with_context(|| format!("writing the watermark {key}"))
+        .with_context(|| format!("writing the watermark {key}"))?
+    {
+        Some(_) => Ok(()),
+        None => anyhow::bail!(
+            "the watermark {key} changed during this run: another edlake took the table over (this one stalled past lease.ttl); nothing more was published, the next run continues from the other's watermark"
+        ),
+    }
 }
 
 /// One table's run as incremental extraction sees it: what to read, which rows to skip,
@@ -217,6 +237,8 @@ pub struct Tracker {
     incremental: Option<Incremental>,
     mode: Mode,
     record: Option<Watermark>,
+    /// The version of the record read at the start: the next record replaces exactly it.
+    record_tag: Option<String>,
     fingerprint: String,
     overlap_seconds: u64,
     started: OffsetDateTime,
@@ -243,15 +265,14 @@ impl Tracker {
     ) -> Result<Tracker> {
         let fingerprint = fingerprint(plan, key_check);
         let started = OffsetDateTime::now_utc();
-        let (mode, record) = match &plan.incremental {
-            None => (Mode::Full("no change column"), None),
+        let (mode, record, record_tag) = match &plan.incremental {
+            None => (Mode::Full("no change column"), None, None),
             Some(_) => {
-                let record = match full {
-                    true => None,
-                    false => load(store, layout, &plan.table).await?,
-                };
+                // Read even for a full run: its version is what the new record replaces.
+                let (record, tag) = load(store, layout, &plan.table).await?;
+                let record = record.filter(|_| !full);
                 let mode = decide(record.as_ref(), &fingerprint, settings, full, started);
-                (mode, record)
+                (mode, record, tag)
             }
         };
         let columns = || plan.data_columns.iter().chain(&plan.partition_columns);
@@ -272,6 +293,7 @@ impl Tracker {
             incremental: plan.incremental.clone(),
             mode,
             record,
+            record_tag,
             fingerprint,
             overlap_seconds: settings.overlap.as_secs(),
             started,
@@ -348,7 +370,8 @@ impl Tracker {
     }
 
     /// Writes the record: only once the run's files and catalog entries are in place, so a
-    /// run that failed before is redone whole by the next one.
+    /// run that failed before is redone whole by the next one; and only over the version
+    /// read at the start (compare-and-swap), so a run that lost its lease cannot move it.
     pub async fn finish(
         self,
         store: &dyn Store,
@@ -377,7 +400,7 @@ impl Tracker {
             recent: self.recent.finish(watermark.as_deref()),
             watermark,
         };
-        save(store, layout, &record).await
+        save(store, layout, &record, self.record_tag.as_deref()).await
     }
 }
 

@@ -1,29 +1,25 @@
-//! The extract job: MySQL table → CSV partitions → store, one sequential scan per table.
+//! The extract job: MySQL table → CSV partitions → store, one sequential scan per table
+//! (table.rs), then the course structures (course_structures.rs).
 
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
-use futures::{StreamExt, TryStreamExt};
-use sqlx::mysql::MySqlRow;
-use sqlx::Row;
+use anyhow::{anyhow, bail, Result};
+use futures::StreamExt;
 
-use crate::catalog::{self, Catalog, PartitionSpec, SyncReport};
+use crate::catalog::{Catalog, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
-use crate::encode::csv::{ColumnKind, RowEncoder};
+use crate::context::Context;
 use crate::lake::Layout;
 use crate::lease::Leases;
-use crate::privacy::Pseudonymizer;
-use crate::progress::{self, Bar};
-use crate::source::mysql::MysqlSource;
-use crate::store::{self, Store};
+use crate::shutdown;
+use crate::store;
 
 pub mod course_structures;
 pub mod incremental;
 pub mod spool;
+pub mod table;
 
-use spool::{push_key_value, Spool};
+use table::TableJob;
 
 /// What one table's extraction did.
 #[derive(Debug, Clone, Default)]
@@ -127,9 +123,11 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selecti
 /// Extracts the selection: MySQL tables up to `mysql.max_connections` at a time, then the
 /// course structures. Connection or store failures abort the run; a failing table is
 /// reported and the others go on. `full` re-extracts what is known to be unchanged, and
-/// every table whole.
+/// every table whole. Once `ctx.stop` is cancelled no table starts; those not started are
+/// reported as not done.
 pub async fn run(
     config: &Config,
+    ctx: &Context,
     selection: &Selection<'_>,
     full: bool,
 ) -> Result<Vec<TableOutcome>> {
@@ -138,16 +136,17 @@ pub async fn run(
         || (selection.course_structures
             && config.course_structures.course_index != CourseIndexSource::Mongodb);
     let source = if needs_mysql {
-        Some(Arc::new(MysqlSource::connect(config).await?))
+        Some(ctx.mysql(config).await?)
     } else {
         None
     };
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let leases = Leases::new(store.clone(), &layout, "extract", lease);
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
     store.list(&layout.state_root()).await?;
+    crate::lease::require_conditional_writes(store.as_ref(), &layout, lease).await?;
+    let leases = Leases::new(store.clone(), &layout, "extract", lease, ctx.stop.clone());
     let catalog = if config.catalog_enabled() {
         let catalog = Catalog::open(config).await?;
         // Same for Glue: credentials and the database, before any table is read.
@@ -158,26 +157,30 @@ pub async fn run(
     };
     let mut outcomes = match &source {
         Some(source) => {
+            let job = TableJob {
+                config,
+                stop: &ctx.stop,
+                source,
+                store: &store,
+                catalog: catalog.as_deref(),
+                layout: &layout,
+                full,
+            };
+            let (job, leases) = (&job, &leases);
             futures::stream::iter(tables.iter().copied())
-                .map(|table| {
-                    let (source, store, layout) = (source.clone(), store.clone(), layout.clone());
-                    let (catalog, leases) = (catalog.clone(), &leases);
-                    async move {
-                        let work = extract_table(
-                            config,
-                            &source,
-                            store.as_ref(),
-                            catalog.as_deref(),
-                            &layout,
-                            table,
-                            full,
-                        );
-                        let result = leases.hold(&table.name, work).await;
-                        log_outcome(&table.name, &result);
-                        TableOutcome {
-                            table: table.name.clone(),
-                            result,
+                .map(|table| async move {
+                    let result = match shutdown::check(&ctx.stop) {
+                        Ok(()) => {
+                            leases
+                                .hold(&table.name, |fence| table::extract_table(job, table, fence))
+                                .await
                         }
+                        Err(e) => Err(e),
+                    };
+                    log_outcome(&table.name, &result);
+                    TableOutcome {
+                        table: table.name.clone(),
+                        result,
                     }
                 })
                 .buffer_unordered(config.mysql.max_connections as usize)
@@ -189,23 +192,30 @@ pub async fn run(
     let order = |name: &str| config.tables.iter().position(|t| t.name == name);
     outcomes.sort_by_key(|o| order(&o.table));
     if selection.course_structures {
-        let work = course_structures::extract(
-            config,
-            source.as_deref(),
-            store.as_ref(),
-            catalog.as_deref(),
-            &layout,
-            full,
-        );
-        let result = leases.hold(course_structures::TABLE, work).await;
+        let result = match shutdown::check(&ctx.stop) {
+            Ok(()) => {
+                leases
+                    .hold(course_structures::TABLE, |fence| {
+                        course_structures::extract(
+                            config,
+                            &ctx.stop,
+                            source.as_deref(),
+                            store.as_ref(),
+                            catalog.as_deref(),
+                            &layout,
+                            full,
+                            fence,
+                        )
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         log_outcome(course_structures::TABLE, &result);
         outcomes.push(TableOutcome {
             table: course_structures::TABLE.into(),
             result,
         });
-    }
-    if let Some(source) = source {
-        source.close().await;
     }
     Ok(outcomes)
 }
@@ -218,244 +228,6 @@ fn log_outcome(table: &str, result: &Result<TableReport>) {
         ),
         Err(e) => tracing::error!(table = %table, "{e:#}"),
     }
-}
-
-/// One table: scan, route rows to partitions, publish each partition atomically, then bring
-/// the catalog in line and record the watermark. A full run replaces every file and
-/// removes partitions (and delta files) that no longer have rows; an incremental run of a
-/// table with a change column adds one delta file per partition it touches and removes
-/// nothing (docs/incremental.md).
-pub async fn extract_table(
-    config: &Config,
-    source: &MysqlSource,
-    store: &dyn Store,
-    catalog: Option<&Catalog>,
-    layout: &Layout,
-    table: &TableConfig,
-    full: bool,
-) -> Result<TableReport> {
-    let started = Instant::now();
-    let mut plan = source.plan(table, &config.column_policy(table)).await?;
-    if let Some(catalog) = catalog {
-        // Files must line up with the Glue columns, which only ever grow at the end.
-        let existing = catalog
-            .existing_columns(&config.raw_table_name(table))
-            .await
-            .context("catalog")?;
-        let order: Vec<(String, String)> = existing
-            .into_iter()
-            .map(|c| (c.name, c.mysql_type))
-            .collect();
-        plan.follow_order(&order);
-    }
-    // The key is read only for a table that has pseudonyms (validation made sure it is set).
-    let pseudonyms = match plan.pseudonymized.is_empty() {
-        true => None,
-        false => Some(Pseudonymizer::new(
-            &config
-                .privacy_key()?
-                .context("columns to pseudonymize but no privacy key")?,
-        )),
-    };
-    let mut tracker = incremental::Tracker::start(
-        &config.incremental_settings()?,
-        store,
-        layout,
-        &plan,
-        pseudonyms.as_ref().map(|p| p.check_value()).as_deref(),
-        full,
-    )
-    .await?;
-    let delta = tracker.delta();
-    if plan.incremental.is_some() {
-        tracing::info!(table = %table.name, "{}", tracker.mode().describe());
-    }
-    let estimate = match progress::enabled() && delta.is_none() {
-        true => source.estimated_rows(&table.name).await,
-        false => None,
-    };
-    let bar = Bar::rows(&table.name, estimate);
-    let partition_names = plan.partition_names();
-    let kinds: Vec<ColumnKind> = plan.data_columns.iter().map(|c| c.kind).collect();
-    // Per data column, in file order (after any reordering by the catalog).
-    let pseudonymized: Vec<bool> = plan
-        .data_columns
-        .iter()
-        .map(|c| plan.pseudonymized.contains(&c.name))
-        .collect();
-    let mut scratch = Vec::with_capacity(64);
-    let data_count = kinds.len();
-    let partition_count = partition_names.len();
-
-    let mut encoder = RowEncoder::new();
-    let header = encoder.header(plan.data_columns.iter().map(|c| c.name.as_str()));
-    encoder.clear();
-    // Dropping the guard removes every spool file, on success and on failure alike.
-    let spool_dir = store.spool_dir()?;
-    let mut spool = Spool::new(
-        spool_dir.path(),
-        header,
-        config.extract.memory_budget_mb * 1024 * 1024,
-    );
-    let mut key = Vec::with_capacity(64);
-    let mut unreported = 0u64;
-    let scanned = source
-        .scan(&plan, tracker.changed_since().as_ref(), |row| {
-            unreported += 1;
-            if unreported == 4096 {
-                bar.inc(unreported);
-                unreported = 0;
-            }
-            if !tracker.keep(|i| raw(row, i).ok().flatten()) {
-                return Ok(());
-            }
-            key.clear();
-            for j in 0..partition_count {
-                push_key_value(&mut key, raw(row, data_count + j)?);
-            }
-            for (i, kind) in kinds.iter().enumerate() {
-                let value = raw(row, i)?;
-                match (value, &pseudonyms) {
-                    (Some(value), Some(p)) if pseudonymized[i] => {
-                        scratch.clear();
-                        p.pseudonym(value, &mut scratch);
-                        encoder.push(*kind, Some(&scratch));
-                    }
-                    _ => encoder.push(*kind, value),
-                }
-            }
-            let line = encoder.finish_line();
-            let values = || {
-                (0..partition_count)
-                    .map(|j| {
-                        raw(row, data_count + j)
-                            .ok()
-                            .flatten()
-                            .filter(|v| !v.is_empty())
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                    })
-                    .collect()
-            };
-            let pushed = tokio::task::block_in_place(|| spool.push(&key, values, line));
-            encoder.clear();
-            pushed.with_context(|| {
-                format!(
-                    "cannot write spool files in {} (disk full? set datalake.spool_dir)",
-                    spool_dir.path().display()
-                )
-            })
-        })
-        .await?;
-    let rows = scanned.rows - tracker.skipped;
-    bar.inc(unreported);
-    if tracker.skipped > 0 {
-        tracing::debug!(table = %table.name, skipped = tracker.skipped, "rows of the overlap already in the lake");
-    }
-    let mut report = TableReport {
-        table: table.name.clone(),
-        rows,
-        mode: tracker.label(),
-        ..Default::default()
-    };
-    if delta.is_some() && rows == 0 {
-        // Nothing changed: no file, no catalog call, and the record stays as it is.
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
-    }
-    bar.stage("finishing files");
-    if partition_count == 0 && delta.is_none() {
-        spool.ensure(&[], Vec::new());
-    }
-    tracing::debug!(
-        table = %table.name, rows, partitions = spool.partition_count(), spilled = spool.spilled_bytes(),
-        "scan finished"
-    );
-    let partitions = tokio::task::block_in_place(|| spool.finish())?;
-    report.partitions = if partition_count == 0 {
-        0
-    } else {
-        partitions.len()
-    };
-    report.files = partitions.len();
-    report.bytes = partitions.iter().map(|p| p.bytes).sum();
-    let file_key = |values: &[Option<String>]| match delta {
-        Some(n) => layout.delta_key(&table.name, &partition_names, values, n),
-        None => layout.object_key(&table.name, &partition_names, values),
-    };
-    let written: HashSet<String> = partitions.iter().map(|p| file_key(&p.values)).collect();
-    // What the catalog registers after a full run: exactly the prefixes just written.
-    let registered = match (catalog, delta) {
-        (Some(_), None) => partitions
-            .iter()
-            .map(|p| {
-                Ok(PartitionSpec {
-                    values: catalog::partition_values(&config.lms_host, &p.values),
-                    location: catalog::lake_url(
-                        config,
-                        &layout.partition_dir(&table.name, &partition_names, &p.values),
-                    )?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?,
-        _ => Vec::new(),
-    };
-    bar.stage(&format!("uploading {} file(s)", partitions.len()));
-    futures::stream::iter(partitions)
-        .map(|p| {
-            let key = file_key(&p.values);
-            async move {
-                store
-                    .put(&key, p.payload)
-                    .await
-                    .with_context(|| format!("writing {key}"))
-            }
-        })
-        .buffer_unordered(config.datalake.upload_concurrency)
-        .try_collect::<Vec<()>>()
-        .await?;
-
-    let in_lake = store.list(&layout.lms_dir(&table.name)).await?;
-    if delta.is_none() {
-        // Only after every partition is in place: drop the files a full run did not write
-        // (partitions whose rows are gone, and the deltas it merged).
-        let stale: Vec<String> = in_lake
-            .iter()
-            .filter(|k| k.ends_with(".csv") && !written.contains(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
-            tracing::info!(table = %table.name, count = stale.len(), "removing stale files");
-            store.delete(&stale).await?;
-        }
-        report.stale_removed = stale.len();
-    }
-    if let Some(catalog) = catalog {
-        bar.stage("catalog");
-        let desired = match delta {
-            None => registered,
-            // Every partition of the table: an incremental run adds, never removes.
-            Some(_) => catalog::partitions_from_keys(config, table, &in_lake)?,
-        };
-        let spec = catalog::table_spec(config, table, &plan)?;
-        let synced = catalog
-            .sync_table(&spec, &desired, false)
-            .await
-            .context("catalog")?;
-        tracing::info!(
-            table = %table.name, glue_calls = synced.glue_calls, athena_queries = synced.athena_queries,
-            "catalog: {}", synced.summary()
-        );
-        report.catalog = Some(synced);
-    }
-    tracker.finish(store, layout, &scanned.snapshot_utc).await?;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
-}
-
-/// The text-protocol bytes of column `i`, or None for SQL NULL.
-fn raw(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>> {
-    // Unchecked: in the text protocol every value is bytes, whatever its SQL type.
-    Ok(row.try_get_unchecked::<Option<&[u8]>, _>(i)?)
 }
 
 /// The per-table summary printed by `edlake extract`.

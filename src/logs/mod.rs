@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
 use time::macros::format_description;
+use tokio_util::sync::CancellationToken;
 
 use crate::catalog::SyncReport;
 use crate::config::{Config, TrackingLogsSettings};
@@ -68,8 +69,9 @@ impl ShipReport {
 }
 
 /// Runs one pass. Errors that stop the pass (no lock, store unusable) are `Err`; a file
-/// that cannot be shipped is a failure in the report and the others go on.
-pub async fn ship(config: &Config) -> Result<ShipReport> {
+/// that cannot be shipped is a failure in the report and the others go on. Once `stop` is
+/// cancelled no further file starts (the rest wait for the next pass).
+pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipReport> {
     let started = Instant::now();
     let settings = config.tracking_logs_settings()?;
     let _lock = lock(&settings.state_dir)?;
@@ -87,7 +89,12 @@ pub async fn ship(config: &Config) -> Result<ShipReport> {
     };
     if let Rotation::Rotated(path) = &rotation {
         tracing::info!(file = %path.display(), "rotated the live log; waiting {:?} for writers to reopen", settings.grace);
-        tokio::time::sleep(settings.grace).await;
+        // A stop cuts the wait short: the loop below then ships nothing, and the next
+        // pass finds the rotated file.
+        tokio::select! {
+            _ = tokio::time::sleep(settings.grace) => {}
+            _ = stop.cancelled() => {}
+        }
     }
     report.rotation = Some(rotation);
 
@@ -98,7 +105,15 @@ pub async fn ship(config: &Config) -> Result<ShipReport> {
         .extend(skipped.into_iter().map(|s| format!("skipped {s}")));
     let spool = store.spool_dir()?;
     let mut present = HashSet::new();
-    for file in candidates {
+    let total = candidates.len();
+    for (i, file) in candidates.into_iter().enumerate() {
+        if stop.is_cancelled() {
+            report.failures.push(format!(
+                "{} rotated file(s) not shipped: edlake is stopping (the next pass ships them)",
+                total - i
+            ));
+            break;
+        }
         let outcome = ship_file(
             &settings,
             &ledger,

@@ -4,7 +4,10 @@
 use anyhow::{Context, Result};
 
 use super::{PARTITION_COLUMNS, TABLE};
-use crate::catalog::{self, Catalog, CatalogColumn, SyncReport, TableFormat, TableSpec};
+use crate::catalog::{
+    self, Catalog, CatalogColumn, Deletes, PartitionSpec, Relist, SyncReport, TableFormat,
+    TableSpec,
+};
 use crate::config::Config;
 use crate::lake::Layout;
 use crate::store::Store;
@@ -77,33 +80,63 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
     })
 }
 
-/// Registers the table, every day partition this LMS has objects in, and the view.
+/// Registers the table, every day partition this LMS has objects in, and the view; deletes
+/// no partition: a shipper holds no lease, and another replica may have just added a day
+/// its listing missed.
 pub async fn sync(config: &Config, store: &dyn Store, dry_run: bool) -> Result<SyncReport> {
     let catalog = Catalog::open(config).await?;
     catalog.ensure_database(dry_run).await?;
-    sync_with(config, store, &catalog, dry_run).await
+    let desired = partitions(config, store).await?;
+    catalog
+        .sync_table(&table_spec(config)?, &desired, Deletes::Never, dry_run)
+        .await
 }
 
+/// `catalog sync` of the table, under its lease: also deletes the day partitions whose
+/// objects are gone, proven by a listing made after Glue was read.
 pub async fn sync_with(
     config: &Config,
     store: &dyn Store,
     catalog: &Catalog,
     dry_run: bool,
 ) -> Result<SyncReport> {
+    let desired = partitions(config, store).await?;
+    let relist = Relisting { config, store };
+    catalog
+        .sync_table(
+            &table_spec(config)?,
+            &desired,
+            Deletes::Relist(&relist),
+            dry_run,
+        )
+        .await
+}
+
+/// Every day partition this LMS has objects in.
+async fn partitions(config: &Config, store: &dyn Store) -> Result<Vec<PartitionSpec>> {
     let table = config.tracking_logs_table();
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let keys = store
         .list(&layout.lms_dir(TABLE))
         .await
         .with_context(|| format!("listing {}", store.describe()))?;
-    let desired = catalog::partitions_from_files(
+    catalog::partitions_from_files(
         config,
         &table,
         &keys,
         ".gz",
         config.tracking_logs_location()?,
-    )?;
-    catalog
-        .sync_table(&table_spec(config)?, &desired, dry_run)
-        .await
+    )
+}
+
+struct Relisting<'a> {
+    config: &'a Config,
+    store: &'a dyn Store,
+}
+
+#[async_trait::async_trait]
+impl Relist for Relisting<'_> {
+    async fn relist(&self) -> Result<Vec<PartitionSpec>> {
+        partitions(self.config, self.store).await
+    }
 }

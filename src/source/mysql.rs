@@ -9,6 +9,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use futures::TryStreamExt;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
+use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::ColumnKind;
@@ -113,7 +115,16 @@ pub struct MysqlSource {
     pool: MySqlPool,
     database: String,
     endpoint: String,
+    /// One per pooled connection: a unit of work (a table's extraction, the course index)
+    /// holds one for as long as it uses MySQL, so jobs sharing the pool queue here instead
+    /// of timing out in the pool's acquire behind a long scan.
+    slots: Semaphore,
 }
+
+/// Rows travel from the scan to the encoder in batches: one channel message per batch
+/// keeps the hand-off cheap, and the bounded channel bounds the memory in between.
+pub type RowBatch = Vec<MySqlRow>;
+pub const BATCH_ROWS: usize = 256;
 
 /// MySQL identifiers edlake accepts: letters, digits, `_` and `$`, at most 64 characters.
 /// Anything else is refused before it can reach SQL text.
@@ -179,7 +190,17 @@ impl MysqlSource {
             pool,
             database,
             endpoint,
+            slots: Semaphore::new(config.mysql.max_connections as usize),
         })
+    }
+
+    /// Waits for a connection slot (see [`MysqlSource::slots`]), or fails once `stop` is
+    /// cancelled: a stopping process starts no new work.
+    pub async fn slot(&self, stop: &CancellationToken) -> Result<SemaphorePermit<'_>> {
+        tokio::select! {
+            permit = self.slots.acquire() => Ok(permit.expect("the semaphore is never closed")),
+            _ = stop.cancelled() => Err(crate::shutdown::Stopping.into()),
+        }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -305,17 +326,16 @@ impl MysqlSource {
     }
 
     /// Streams the rows of the plan's columns (data columns, then partition columns) to
-    /// `on_row`, in one query inside a read-only consistent snapshot: every row, or with
-    /// `changed` only those changed since.
-    pub async fn scan<F>(
+    /// `rows` in batches, in one query inside a read-only consistent snapshot: every row, or
+    /// with `changed` only those changed since. Stops with [`crate::shutdown::Stopping`]
+    /// once `stop` is cancelled, and with an error when the receiver is gone.
+    pub async fn scan(
         &self,
         plan: &TablePlan,
         changed: Option<&ChangedSince>,
-        mut on_row: F,
-    ) -> Result<ScanSummary>
-    where
-        F: FnMut(&MySqlRow) -> Result<()>,
-    {
+        rows: mpsc::Sender<RowBatch>,
+        stop: &CancellationToken,
+    ) -> Result<ScanSummary> {
         let sql = select_sql(&self.database, plan, changed.map(|c| c.column.as_str()))?;
         let mut conn = self
             .pool
@@ -347,14 +367,31 @@ impl MysqlSource {
                 .await
                 .map_err(map_err)?;
         }
-        let mut rows = 0u64;
+        let mut count = 0u64;
         let streamed: Result<()> = async {
             // raw_sql runs through the text protocol: the SQL carries only validated,
             // backquoted identifiers and no values.
             let mut stream = sqlx::raw_sql(&sql).fetch(&mut *conn);
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let send = |batch: RowBatch| async {
+                crate::shutdown::check(stop)?;
+                rows.send(batch)
+                    .await
+                    .map_err(|_| anyhow!("the row encoder stopped"))
+            };
             while let Some(row) = stream.try_next().await.map_err(map_err)? {
-                on_row(&row)?;
-                rows += 1;
+                batch.push(row);
+                count += 1;
+                if batch.len() == BATCH_ROWS {
+                    send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(BATCH_ROWS),
+                    ))
+                    .await?;
+                }
+            }
+            if !batch.is_empty() {
+                send(batch).await?;
             }
             Ok(())
         }
@@ -366,7 +403,10 @@ impl MysqlSource {
             return Err(e);
         }
         conn.execute("COMMIT").await.map_err(map_err)?;
-        Ok(ScanSummary { rows, snapshot_utc })
+        Ok(ScanSummary {
+            rows: count,
+            snapshot_utc,
+        })
     }
 
     /// InnoDB's row-count estimate (statistics, often off by tens of percent): enough for

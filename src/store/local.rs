@@ -241,6 +241,10 @@ impl Store for LocalStore {
         tokio::task::block_in_place(|| self.delete_blocking(keys))
     }
 
+    fn conditional_writes_known(&self) -> bool {
+        true
+    }
+
     fn spool_dir(&self) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
             .prefix(STAGING_PREFIX)

@@ -52,6 +52,13 @@ pub trait Store: Send + Sync {
         expected: Option<&str>,
     ) -> Result<Option<String>>;
 
+    /// Whether [`Store::put_if`] is known to be a real compare-and-swap without probing it
+    /// (a local directory: `flock`). Other stores are probed, since some S3-compatible
+    /// ones silently ignore conditional headers.
+    fn conditional_writes_known(&self) -> bool {
+        false
+    }
+
     /// A directory for spool files of one run, on a filesystem from which `put` of a
     /// [`Payload::File`] is cheap. Removed when the returned guard drops.
     fn spool_dir(&self) -> Result<tempfile::TempDir>;

@@ -23,7 +23,8 @@ use futures::{StreamExt, TryStreamExt};
 use super::{join_key, Payload, Store};
 use crate::config::{ChecksumMode, DatalakeConfig};
 
-/// Aborts a multipart upload that is dropped before it completed or failed.
+/// Aborts a multipart upload that is dropped before it completed or failed, in a cleanup
+/// task the process waits for before it exits (src/shutdown.rs).
 struct AbortOnDrop {
     client: Client,
     bucket: String,
@@ -36,17 +37,15 @@ impl Drop for AbortOnDrop {
         let Some(upload_id) = self.upload_id.take() else {
             return;
         };
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let request = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .upload_id(upload_id);
-            runtime.spawn(async move {
-                let _ = request.send().await;
-            });
-        }
+        let request = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id);
+        crate::shutdown::spawn_cleanup(async move {
+            let _ = request.send().await;
+        });
     }
 }
 
@@ -130,22 +129,28 @@ impl S3Store {
                 .server_side_encryption(ServerSideEncryption::AwsKms)
                 .ssekms_key_id(kms);
         }
-        let upload = create
-            .send()
-            .await
-            .map_err(|e| anyhow!(describe("start upload", &self.url(key), &self.bucket, &e)))?;
-        let upload_id = upload
-            .upload_id()
-            .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?
-            .to_string();
         // Nothing partial may stay behind, not even invisible parts that cost money: on an
-        // error, and when the upload is cancelled (the daemon stopping mid-upload drops it).
-        let mut guard = AbortOnDrop {
-            client: self.client.clone(),
-            bucket: self.bucket.clone(),
-            key: full_key.clone(),
-            upload_id: Some(upload_id.clone()),
-        };
+        // error, and when the upload is cancelled (a stopping command drops it). The create
+        // runs in a task of its own that holds the abort guard as soon as S3 answers: were
+        // the request's own future dropped in flight, the upload would be created with no
+        // one left knowing its id.
+        let (client, bucket, guard_key) =
+            (self.client.clone(), self.bucket.clone(), full_key.clone());
+        let created = tokio::spawn(async move {
+            let upload = create.send().await?;
+            Ok::<_, SdkError<_, _>>(upload.upload_id().map(|id| AbortOnDrop {
+                client,
+                bucket,
+                key: guard_key,
+                upload_id: Some(id.to_string()),
+            }))
+        });
+        let mut guard = created
+            .await
+            .map_err(|e| anyhow!("starting the upload of {}: {e}", self.url(key)))?
+            .map_err(|e| anyhow!(describe("start upload", &self.url(key), &self.bucket, &e)))?
+            .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?;
+        let upload_id = guard.upload_id.clone().expect("set above");
         match self
             .upload_parts(key, &full_key, &upload_id, path, size)
             .await
