@@ -6,7 +6,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -91,15 +91,35 @@ impl Drop for Daemon {
 }
 
 fn start(dir: &Path, config: &str) -> Daemon {
+    spawn(run_command(dir, config))
+}
+
+/// `edlake run` with `config`, written into `dir`.
+fn run_command(dir: &Path, config: &str) -> Command {
     let file = dir.join("edlake.toml");
     std::fs::write(&file, config).unwrap();
+    edlake_command(&file, &["run"])
+}
+
+fn spawn(mut command: Command) -> Daemon {
     Daemon(
-        edlake_command(&file, &["run"])
+        command
             .env("EDLAKE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
+    )
+}
+
+/// The HTTP endpoints alone: the only job (log shipping) runs once a year, on 1 January.
+fn http_only_config(dir: &Path, port: u16, http: &str) -> String {
+    format!(
+        "lms_host = \"lms.example.com\"\n[datalake]\nurl = \"{}\"\n\
+         [schedule]\nlogs = \"0 0 0 1 1 *\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n{http}\n\
+         [tracking_logs]\npath = \"{}\"\n",
+        dir.join("lake").display(),
+        dir.join("logs/tracking.log").display()
     )
 }
 
@@ -355,4 +375,44 @@ async fn run_once_runs_every_job_and_reports_failure() {
     let out = edlake(&bad, &["run", "--once"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("error: a job failed"), "{}", out.all());
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = http_only_config(dir.path(), port, "header_read_timeout_secs = 1");
+    let mut child = start(dir.path(), &config);
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+
+    // Half a request line and then nothing; and a connection that sends nothing at all.
+    let mut partial = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let sent = Instant::now();
+    partial.write_all(b"GET /heal").unwrap();
+    for (name, stream) in [("partial", &mut partial), ("silent", &mut silent)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let mut answer = Vec::new();
+        match stream.read_to_end(&mut answer) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("{name}: still connected after {:?}: {e}", sent.elapsed()),
+        }
+        let took = sent.elapsed();
+        // The timeout is 1 s; 4 s more is the margin for a loaded machine.
+        assert!(
+            took < Duration::from_secs(5),
+            "{name}: closed after {took:?}"
+        );
+        assert!(
+            took > Duration::from_millis(500),
+            "{name}: closed after {took:?}"
+        );
+    }
+    assert_eq!(get(port, "/healthz"), Some((200, "ok\n".to_string())));
+    stop_within_10s(&mut child);
 }

@@ -3,26 +3,33 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::metrics::Metrics;
+use crate::config::HttpConfig;
 
-/// Binds `listen` (so a taken port fails the start) and serves until the task is dropped.
+/// Binds `http.listen` (so a taken port fails the start) and serves until the task is
+/// dropped.
 pub async fn serve(
-    listen: &str,
+    http: &HttpConfig,
     metrics: Arc<Mutex<Metrics>>,
 ) -> Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
+    let listen = &http.listen;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on http.listen {listen}"))?;
     let address = listener.local_addr()?;
+    // A client that connects and sends its request head slowly, or not at all, holds a
+    // task and a file descriptor: it is cut off after this long. Probes and scrapers send
+    // theirs at once.
+    let header_read_timeout = Duration::from_secs(http.header_read_timeout_secs);
     let accept = async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -35,6 +42,8 @@ pub async fn serve(
                     async move { Ok::<_, Infallible>(respond(&req, &metrics)) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_read_timeout)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
