@@ -112,6 +112,25 @@ fn spawn(mut command: Command) -> Daemon {
     )
 }
 
+/// The daemon with at most `limit` open files, through util-linux's `prlimit`, which sets
+/// the limit and then execs it: the child's pid is the daemon's.
+fn start_with_open_files_limit(dir: &Path, config: &str, limit: u32) -> Daemon {
+    let daemon = run_command(dir, config);
+    let mut command = Command::new("prlimit");
+    command
+        .arg(format!("--nofile={limit}:{limit}"))
+        .arg("--")
+        .arg(daemon.get_program())
+        .args(daemon.get_args());
+    for (key, value) in daemon.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    spawn(command)
+}
+
 /// The HTTP endpoints alone: the only job (log shipping) runs once a year, on 1 January.
 fn http_only_config(dir: &Path, port: u16, http: &str) -> String {
     format!(
@@ -121,6 +140,33 @@ fn http_only_config(dir: &Path, port: u16, http: &str) -> String {
         dir.join("lake").display(),
         dir.join("logs/tracking.log").display()
     )
+}
+
+/// CPU time (user + system) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces: state
+    // is field 3, utime 14 and stime 15, in clock ticks.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    let per_second: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
 
 #[tokio::test]
@@ -415,4 +461,53 @@ async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
     }
     assert_eq!(get(port, "/healthz"), Some((200, "ok\n".to_string())));
     stop_within_10s(&mut child);
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
+    const LIMIT: u32 = 64;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Held connections must stay open for the whole test.
+    let config = http_only_config(dir.path(), port, "header_read_timeout_secs = 120");
+    let mut child = start_with_open_files_limit(dir.path(), &config, LIMIT);
+    let pid = child.id();
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+
+    // More connections than the daemon has descriptors left: it accepts until `accept`
+    // fails with EMFILE; the rest wait in the listen queue.
+    let held: Vec<TcpStream> = (0..2 * LIMIT)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    wait_for(
+        "every descriptor of the daemon in use",
+        Duration::from_secs(20),
+        || open_files(pid) >= LIMIT as usize,
+    );
+    let before = cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_time(pid) - before;
+    // Spinning on `accept` burns all the CPU it gets (a core when the machine is idle);
+    // backing off, a few attempts in 2 s cost almost nothing.
+    assert!(
+        used < Duration::from_millis(250),
+        "{used:?} of CPU in 2 s while accept fails"
+    );
+
+    drop(held);
+    wait_for("/healthz again", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+    let stderr = stop_within_10s(&mut child);
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains("cannot accept HTTP connections"))
+        .count();
+    assert_eq!(warnings, 1, "one warning per burst: {stderr}");
+    assert!(
+        stderr.contains("accepting HTTP connections again"),
+        "{stderr}"
+    );
 }
