@@ -205,14 +205,20 @@ impl Default for ScheduleConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// `address:port` to listen on; `""` turns the endpoints off.
+    /// `address:port` to listen on; `""` turns the endpoints off. All interfaces by
+    /// default: kubelet probes and Prometheus reach the pod IP, not loopback, and a
+    /// published container port forwards to the container's own interface.
     pub listen: String,
+    /// A connection that has not sent a whole request head this long after it opened (or
+    /// after its previous response) is closed.
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: "0.0.0.0:9090".into(),
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -740,6 +746,9 @@ impl Config {
         if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
         {
             bail!("invalid configuration: http.listen {:?} is not address:port (e.g. \"0.0.0.0:9090\"), or \"\" for off", self.http.listen);
+        }
+        if self.http.header_read_timeout_secs == 0 {
+            bail!("invalid configuration: http.header_read_timeout_secs must be at least 1");
         }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tables {

@@ -6,7 +6,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -91,16 +91,82 @@ impl Drop for Daemon {
 }
 
 fn start(dir: &Path, config: &str) -> Daemon {
+    spawn(run_command(dir, config))
+}
+
+/// `edlake run` with `config`, written into `dir`.
+fn run_command(dir: &Path, config: &str) -> Command {
     let file = dir.join("edlake.toml");
     std::fs::write(&file, config).unwrap();
+    edlake_command(&file, &["run"])
+}
+
+fn spawn(mut command: Command) -> Daemon {
     Daemon(
-        edlake_command(&file, &["run"])
+        command
             .env("EDLAKE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
     )
+}
+
+/// The daemon with at most `limit` open files, through util-linux's `prlimit`, which sets
+/// the limit and then execs it: the child's pid is the daemon's.
+fn start_with_open_files_limit(dir: &Path, config: &str, limit: u32) -> Daemon {
+    let daemon = run_command(dir, config);
+    let mut command = Command::new("prlimit");
+    command
+        .arg(format!("--nofile={limit}:{limit}"))
+        .arg("--")
+        .arg(daemon.get_program())
+        .args(daemon.get_args());
+    for (key, value) in daemon.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    spawn(command)
+}
+
+/// The HTTP endpoints alone: the only job (log shipping) runs once a year, on 1 January.
+fn http_only_config(dir: &Path, port: u16, http: &str) -> String {
+    format!(
+        "lms_host = \"lms.example.com\"\n[datalake]\nurl = \"{}\"\n\
+         [schedule]\nlogs = \"0 0 0 1 1 *\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n{http}\n\
+         [tracking_logs]\npath = \"{}\"\n",
+        dir.join("lake").display(),
+        dir.join("logs/tracking.log").display()
+    )
+}
+
+/// CPU time (user + system) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces: state
+    // is field 3, utime 14 and stime 15, in clock ticks.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    let per_second: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
 
 #[tokio::test]
@@ -355,4 +421,93 @@ async fn run_once_runs_every_job_and_reports_failure() {
     let out = edlake(&bad, &["run", "--once"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("error: a job failed"), "{}", out.all());
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = http_only_config(dir.path(), port, "header_read_timeout_secs = 1");
+    let mut child = start(dir.path(), &config);
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+
+    // Half a request line and then nothing; and a connection that sends nothing at all.
+    let mut partial = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let sent = Instant::now();
+    partial.write_all(b"GET /heal").unwrap();
+    for (name, stream) in [("partial", &mut partial), ("silent", &mut silent)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let mut answer = Vec::new();
+        match stream.read_to_end(&mut answer) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("{name}: still connected after {:?}: {e}", sent.elapsed()),
+        }
+        let took = sent.elapsed();
+        // The timeout is 1 s; 4 s more is the margin for a loaded machine.
+        assert!(
+            took < Duration::from_secs(5),
+            "{name}: closed after {took:?}"
+        );
+        assert!(
+            took > Duration::from_millis(500),
+            "{name}: closed after {took:?}"
+        );
+    }
+    assert_eq!(get(port, "/healthz"), Some((200, "ok\n".to_string())));
+    stop_within_10s(&mut child);
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
+    const LIMIT: u32 = 64;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Held connections must stay open for the whole test.
+    let config = http_only_config(dir.path(), port, "header_read_timeout_secs = 120");
+    let mut child = start_with_open_files_limit(dir.path(), &config, LIMIT);
+    let pid = child.id();
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+
+    // More connections than the daemon has descriptors left: it accepts until `accept`
+    // fails with EMFILE; the rest wait in the listen queue.
+    let held: Vec<TcpStream> = (0..2 * LIMIT)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    wait_for(
+        "every descriptor of the daemon in use",
+        Duration::from_secs(20),
+        || open_files(pid) >= LIMIT as usize,
+    );
+    let before = cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_time(pid) - before;
+    // Spinning on `accept` burns all the CPU it gets (a core when the machine is idle);
+    // backing off, a few attempts in 2 s cost almost nothing.
+    assert!(
+        used < Duration::from_millis(250),
+        "{used:?} of CPU in 2 s while accept fails"
+    );
+
+    drop(held);
+    wait_for("/healthz again", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+    let stderr = stop_within_10s(&mut child);
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains("cannot accept HTTP connections"))
+        .count();
+    assert_eq!(warnings, 1, "one warning per burst: {stderr}");
+    assert!(
+        stderr.contains("accepting HTTP connections again"),
+        "{stderr}"
+    );
 }

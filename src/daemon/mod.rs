@@ -265,7 +265,7 @@ pub async fn run(config: Config, ctx: &Context) -> Result<()> {
     )));
     let mut tasks = JoinSet::new();
     if !config.http.listen.is_empty() {
-        let (address, server) = http::serve(&config.http.listen, metrics.clone()).await?;
+        let (address, server) = http::serve(&config.http, metrics.clone()).await?;
         tracing::info!(%address, "serving /healthz, /readyz, /metrics");
         tasks.spawn(server);
     }

@@ -7,7 +7,7 @@
 //! versions.json`, after the files; a course is skipped only when the record says so and
 //! its file is in the lake.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -190,11 +190,20 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         table: TABLE.into(),
         ..Default::default()
     };
-    for (course_id, reason) in invalid {
+    for (course_id, reason) in &invalid {
         report
             .failures
             .push(format!("course {course_id}: {reason}"));
     }
+    // Every course the index still lists, usable or not. A row that cannot be used this
+    // run (a version that is not an ObjectId, a key that does not parse) is a failure, not
+    // a removal: the course keeps its file, its Glue partition and its recorded version
+    // until its row is fixed. Only courses gone from the index leave the lake.
+    let listed: BTreeSet<&str> = courses
+        .iter()
+        .map(|c| c.course_id.as_str())
+        .chain(invalid.iter().map(|(id, _)| id.as_str()))
+        .collect();
 
     let partition_names = vec!["course_id".to_string()];
     let key_of = |course_id: &str| {
@@ -293,11 +302,11 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             .await?;
     }
 
-    // Courses no longer active (deleted, or no longer published) leave the lake.
-    let active: HashSet<String> = courses.iter().map(|c| key_of(&c.course_id)).collect();
+    // Courses no longer listed (deleted, or no longer published) leave the lake.
+    let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
     let stale: Vec<String> = in_lake
         .iter()
-        .filter(|k| k.ends_with(".csv") && !active.contains(*k))
+        .filter(|k| k.ends_with(".csv") && !listed_keys.contains(*k))
         .cloned()
         .collect();
     if !stale.is_empty() {
@@ -311,18 +320,19 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
     report.stale_removed = stale.len();
 
     // Record what the lake now holds: the versions just written, the unchanged ones, and
-    // for a failed course its previous version (its old file stays until it succeeds).
+    // for a failed course (unreadable structure or unusable index row) its previous
+    // version (its old file stays until it succeeds).
     let mut next = Manifest {
         fingerprint: fingerprint(),
         courses: BTreeMap::new(),
     };
-    for c in &courses {
+    for &id in &listed {
         let version = written
-            .get(&c.course_id)
-            .cloned()
-            .or_else(|| manifest.courses.get(&c.course_id).cloned());
+            .get(id)
+            .or_else(|| manifest.courses.get(id))
+            .cloned();
         if let Some(v) = version {
-            next.courses.insert(c.course_id.clone(), v);
+            next.courses.insert(id.to_string(), v);
         }
     }
     let json = serde_json::to_vec_pretty(&next).expect("manifest serializes");
@@ -338,16 +348,17 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         "the version record {manifest_key} changed during this run: another edlake took the table over (this one stalled past lease.ttl); nothing more was published"
     );
 
-    let present: Vec<&CourseRef> = courses
+    let present: Vec<&str> = listed
         .iter()
-        .filter(|c| written.contains_key(&c.course_id) || in_lake.contains(&key_of(&c.course_id)))
+        .copied()
+        .filter(|id| written.contains_key(*id) || in_lake.contains(&key_of(id)))
         .collect();
     report.partitions = present.len();
     if let Some(catalog) = catalog {
         let registered = present
             .iter()
-            .map(|c| {
-                let values = [Some(c.course_id.clone())];
+            .map(|id| {
+                let values = [Some(id.to_string())];
                 Ok(PartitionSpec {
                     values: catalog::partition_values(&config.lms_host, &values),
                     location: catalog::lake_url(

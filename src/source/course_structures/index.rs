@@ -67,7 +67,7 @@ pub async fn active_courses(
         None => {
             index.source = "mongodb";
             for (course_id, version) in store.active_versions(libraries).await? {
-                push(&mut index, &course_id, Ok(version));
+                push(&mut index, &course_id, version);
             }
         }
     }

@@ -102,11 +102,12 @@ impl ModuleStore {
 
     /// Active courses from `modulestore.active_versions` (releases before Nutmeg):
     /// `(course key, published structure id)`; legacy libraries when asked, with their
-    /// library branch.
+    /// library branch. A branch that is there but not an ObjectId is an error for that
+    /// course alone (the course is still listed, so the lake keeps what it has of it).
     pub async fn active_versions(
         &self,
         include_libraries: bool,
-    ) -> Result<Vec<(String, ObjectId)>> {
+    ) -> Result<Vec<(String, Result<ObjectId>)>> {
         let filter = if include_libraries {
             doc! { "$or": [
                 { "versions.published-branch": { "$exists": true } },
@@ -131,7 +132,14 @@ impl ModuleStore {
             let text = |k: &str| d.get_str(k).unwrap_or_default().to_string();
             let (org, course, run) = (text("org"), text("course"), text("run"));
             let versions = d.get_document("versions").ok();
-            let branch = |k: &str| versions.and_then(|v| v.get_object_id(k).ok());
+            let branch = |k: &str| {
+                versions.and_then(|v| v.get(k)).map(|b| match b {
+                    Bson::ObjectId(id) => Ok(*id),
+                    other => Err(anyhow!(
+                        "its {k} {other} in modulestore.active_versions is not an ObjectId"
+                    )),
+                })
+            };
             if let Some(v) = branch("published-branch") {
                 out.push((format!("course-v1:{org}+{course}+{run}"), v));
             } else if let (true, Some(v)) = (include_libraries, branch("library")) {
