@@ -15,6 +15,7 @@ pub mod lease;
 pub mod logs;
 pub mod privacy;
 pub mod progress;
+pub mod schedule;
 pub mod source;
 pub mod store;
 pub mod sync;

@@ -16,8 +16,9 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::config::{parse_schedule, Config};
+use crate::config::Config;
 use crate::extract::{self, Selection};
+use crate::schedule::Schedule;
 use crate::{logs, sync};
 use metrics::Metrics;
 
@@ -77,7 +78,7 @@ impl JobKind {
 }
 
 /// The jobs that run, each with its schedule.
-pub fn jobs(config: &Config) -> Vec<(JobKind, cron::Schedule)> {
+pub fn jobs(config: &Config) -> Vec<(JobKind, Schedule)> {
     JobKind::ALL
         .into_iter()
         .filter_map(|job| match job.off_reason(config) {
@@ -87,15 +88,15 @@ pub fn jobs(config: &Config) -> Vec<(JobKind, cron::Schedule)> {
             }
             None => Some((
                 job,
-                parse_schedule(job.expression(config)).expect("validated with the config"),
+                Schedule::parse(job.expression(config)).expect("validated with the config"),
             )),
         })
         .collect()
 }
 
 /// Gap between the schedule's next two ticks.
-fn period(schedule: &cron::Schedule) -> Duration {
-    let mut ticks = schedule.upcoming(Utc);
+fn period(schedule: &Schedule) -> Duration {
+    let mut ticks = schedule.after(Utc::now());
     match (ticks.next(), ticks.next()) {
         (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(3600)),
         _ => Duration::from_secs(86400 * 365),
@@ -311,12 +312,12 @@ async fn ship_before_exit(config: &Config) {
 async fn job_loop(
     config: &Config,
     job: JobKind,
-    schedule: cron::Schedule,
+    schedule: Schedule,
     metrics: &Mutex<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let Some(next) = schedule.upcoming(Utc).next() else {
+        let Some(next) = schedule.next_after(Utc::now()) else {
             return;
         };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
