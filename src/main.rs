@@ -56,6 +56,10 @@ enum Command {
         /// Run every job once and exit: 0 if all succeeded, 1 otherwise (for a CronJob).
         #[arg(long)]
         once: bool,
+        /// Print each job (on or off, and why), its schedule and its next three fire times
+        /// in UTC, then exit 0. Connects to nothing, writes nothing.
+        #[arg(long, conflicts_with = "once")]
+        dry_run: bool,
     },
     /// Tracking logs: rotate the live file and ship rotated files to the lake.
     Logs {
@@ -116,7 +120,11 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Run { once: true } => {
+            Command::Run { dry_run: true, .. } => {
+                print!("{}", daemon::dry_run::render(&config, chrono::Utc::now()));
+                ExitCode::SUCCESS
+            }
+            Command::Run { once: true, .. } => {
                 if daemon::run_once(&config).await {
                     ExitCode::SUCCESS
                 } else {
@@ -124,7 +132,7 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
-            Command::Run { once: false } => match daemon::run(config).await {
+            Command::Run { once: false, .. } => match daemon::run(config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e, 1),
             },

@@ -5,6 +5,7 @@
 //! that pass during a long run are skipped. A failed job is logged and counted and runs
 //! again at its next tick; it never stops the other jobs or the daemon.
 
+pub mod dry_run;
 pub mod http;
 pub mod metrics;
 
