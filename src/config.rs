@@ -169,8 +169,9 @@ pub struct LeaseSettings {
     pub run_without_locking: bool,
 }
 
-/// `edlake run`: when each job runs. Cron expressions, six fields with seconds
-/// (`"0 55 * * * *"`) or the classic five (`"55 * * * *"`), in UTC; `""` turns a job off.
+/// `edlake run`: when each job runs. Crontab expressions in UTC ([`crate::schedule`]): the
+/// classic five fields (`"55 * * * *"`) or six with seconds first (`"0 55 * * * *"`);
+/// `""` turns a job off.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
@@ -254,17 +255,6 @@ pub fn default_tables() -> Vec<TableConfig> {
             ..TableConfig::default()
         })
         .collect()
-}
-
-/// A cron expression as `schedule.*` takes it: five fields get a leading `0` seconds field.
-pub fn parse_schedule(expression: &str) -> std::result::Result<cron::Schedule, String> {
-    let fields = expression.split_whitespace().count();
-    let six = if fields == 5 {
-        format!("0 {}", expression.trim())
-    } else {
-        expression.trim().to_string()
-    };
-    cron::Schedule::from_str(&six).map_err(|e| e.to_string())
 }
 
 /// `edlake logs ship`: rotation of the live tracking log and shipping of rotated files.
@@ -735,8 +725,8 @@ impl Config {
             ("schedule.catalog", &self.schedule.catalog),
         ] {
             if !expression.trim().is_empty() {
-                parse_schedule(expression).map_err(|e| {
-                    anyhow::anyhow!("invalid configuration: {key} {expression:?}: {e} (a cron expression such as \"0 55 * * * *\", or \"\" for off)")
+                crate::schedule::Schedule::parse(expression).map_err(|e| {
+                    anyhow::anyhow!("invalid configuration: {key} {expression:?}: {e} (a crontab expression in UTC such as \"55 * * * *\", \"0 55 * * * *\" with seconds, or \"\" for off; see docs/configuration.md)")
                 })?;
             }
         }

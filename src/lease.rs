@@ -238,8 +238,8 @@ where
     W: Future<Output = Result<T>>,
 {
     let key = key(layout, table);
-    let asked = tokio::time::Instant::now();
-    let (record, tag) = acquire(store.as_ref(), &key, table, command, settings, stop).await?;
+    let (record, tag, asked) =
+        acquire(store.as_ref(), &key, table, command, settings, stop).await?;
     let fence = Arc::new(FenceState {
         key: key.clone(),
         window: settings.ttl * 2 / 3,
@@ -289,7 +289,7 @@ async fn acquire(
     command: &str,
     settings: LeaseSettings,
     stop: &CancellationToken,
-) -> Result<(Record, String)> {
+) -> Result<(Record, String, tokio::time::Instant)> {
     let started = tokio::time::Instant::now();
     let holder = holder_id();
     let mut announced = false;
@@ -314,8 +314,10 @@ async fn acquire(
         };
         match other {
             None => {
+                // The fence counts from when the winning request was sent.
+                let sent = tokio::time::Instant::now();
                 if let Some(tag) = store.put_if(key, mine.bytes(), expected.as_deref()).await? {
-                    return Ok((mine, tag));
+                    return Ok((mine, tag, sent));
                 }
             }
             Some(other) => {

@@ -16,6 +16,7 @@ pub mod lease;
 pub mod logs;
 pub mod privacy;
 pub mod progress;
+pub mod schedule;
 pub mod secret;
 pub mod shutdown;
 pub mod source;

@@ -57,6 +57,10 @@ enum Command {
         /// Run every job once and exit: 0 if all succeeded, 1 otherwise (for a CronJob).
         #[arg(long)]
         once: bool,
+        /// Print each job (on or off, and why), its schedule and its next three fire times
+        /// in UTC, then exit 0. Connects to nothing, writes nothing.
+        #[arg(long, conflicts_with = "once")]
+        dry_run: bool,
     },
     /// Tracking logs: rotate the live file and ship rotated files to the lake.
     Logs {
@@ -123,7 +127,13 @@ fn main() -> ExitCode {
             Err(e) => return fail(&e.into(), 1),
         };
         let ctx = Context::new(stop.clone());
-        let daemon = matches!(cli.command, Command::Run { once: false });
+        let daemon = matches!(
+            cli.command,
+            Command::Run {
+                once: false,
+                dry_run: false
+            }
+        );
         let drain = config.drain();
         let work = execute(cli.command, &config, &ctx);
         // The daemon drains its own jobs (and may ship the live log after); every other
@@ -160,7 +170,11 @@ const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Runs one command; its exit status.
 async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
     match command {
-        Command::Run { once: true } => {
+        Command::Run { dry_run: true, .. } => {
+            print!("{}", daemon::dry_run::render(config, chrono::Utc::now()));
+            ExitCode::SUCCESS
+        }
+        Command::Run { once: true, .. } => {
             if daemon::run_once(config, ctx).await {
                 ExitCode::SUCCESS
             } else {
@@ -168,7 +182,7 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Run { once: false } => match daemon::run(config.clone(), ctx).await {
+        Command::Run { once: false, .. } => match daemon::run(config.clone(), ctx).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e, 1),
         },

@@ -5,6 +5,7 @@
 //! that pass during a long run are skipped. A failed job is logged and counted and runs
 //! again at its next tick; it never stops the other jobs or the daemon.
 
+pub mod dry_run;
 pub mod http;
 pub mod metrics;
 
@@ -17,9 +18,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{parse_schedule, Config};
+use crate::config::Config;
 use crate::context::Context;
 use crate::extract::{self, Selection};
+use crate::schedule::Schedule;
 use crate::{logs, sync};
 use metrics::Metrics;
 
@@ -79,7 +81,7 @@ impl JobKind {
 }
 
 /// The jobs that run, each with its schedule.
-pub fn jobs(config: &Config) -> Vec<(JobKind, cron::Schedule)> {
+pub fn jobs(config: &Config) -> Vec<(JobKind, Schedule)> {
     JobKind::ALL
         .into_iter()
         .filter_map(|job| match job.off_reason(config) {
@@ -89,15 +91,15 @@ pub fn jobs(config: &Config) -> Vec<(JobKind, cron::Schedule)> {
             }
             None => Some((
                 job,
-                parse_schedule(job.expression(config)).expect("validated with the config"),
+                Schedule::parse(job.expression(config)).expect("validated with the config"),
             )),
         })
         .collect()
 }
 
 /// Gap between the schedule's next two ticks.
-fn period(schedule: &cron::Schedule) -> Duration {
-    let mut ticks = schedule.upcoming(Utc);
+fn period(schedule: &Schedule) -> Duration {
+    let mut ticks = schedule.after(Utc::now());
     match (ticks.next(), ticks.next()) {
         (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(3600)),
         _ => Duration::from_secs(86400 * 365),
@@ -331,12 +333,12 @@ async fn job_loop(
     config: &Config,
     ctx: &Context,
     job: JobKind,
-    schedule: cron::Schedule,
+    schedule: Schedule,
     metrics: &Mutex<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let Some(next) = schedule.upcoming(Utc).next() else {
+        let Some(next) = schedule.next_after(Utc::now()) else {
             return;
         };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
