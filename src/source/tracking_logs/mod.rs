@@ -13,6 +13,9 @@
 //! is not shipped twice.
 
 pub mod line;
+mod rotate;
+
+pub use rotate::{rename_by_link, rename_noreplace, rename_to_free_name, rotate_if_due, Rotation};
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -24,7 +27,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
-use time::macros::format_description;
 
 /// How much decompressed content the fingerprint covers.
 pub const FINGERPRINT_BYTES: usize = 64 * 1024;
@@ -159,89 +161,6 @@ pub fn for_each_line(
         bytes += used as u64;
         reader.consume(used);
     }
-}
-
-/// Why the live file was or was not rotated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rotation {
-    Rotated(PathBuf),
-    /// Nothing to rotate: no live file, or an empty one.
-    Nothing,
-    NotDue {
-        size: u64,
-        age: Option<Duration>,
-    },
-}
-
-/// Renames the live file when it holds `rotate_bytes` or its first event is `rotate_age`
-/// old. The new name is `<name>-YYYYMMDD-<epoch seconds>` (logrotate's `dateext` names on
-/// native installs), next to it, so the default `rotated_glob` finds it.
-pub fn rotate_if_due(
-    live: &Path,
-    rotate_bytes: u64,
-    rotate_age: Duration,
-    now: SystemTime,
-) -> Result<Rotation> {
-    let meta = match fs::metadata(live) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Rotation::Nothing),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot stat the live log {}", live.display()))
-        }
-    };
-    if meta.len() == 0 {
-        return Ok(Rotation::Nothing);
-    }
-    let age = live_age(live, &meta, now);
-    let due = meta.len() >= rotate_bytes || age.is_none_or(|age| age >= rotate_age);
-    if !due {
-        return Ok(Rotation::NotDue {
-            size: meta.len(),
-            age,
-        });
-    }
-    let name = live
-        .file_name()
-        .context("tracking_logs.path names no file")?
-        .to_string_lossy()
-        .into_owned();
-    let dir = parent_dir(live);
-    let mut epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let target = loop {
-        let date = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-            .ok()
-            .and_then(|t| t.format(format_description!("[year][month][day]")).ok())
-            .unwrap_or_else(|| "00000000".into());
-        let candidate = dir.join(format!("{name}-{date}-{epoch}"));
-        if !candidate.exists() {
-            break candidate;
-        }
-        epoch += 1;
-    };
-    fs::rename(live, &target).with_context(|| {
-        format!(
-            "cannot rename the live log {} to {} (edlake needs write access to the log directory)",
-            live.display(),
-            target.display()
-        )
-    })?;
-    sync_dir(&dir);
-    Ok(Rotation::Rotated(target))
-}
-
-/// How old the live file's data is: the time of its first event; else how long ago the
-/// file was created; `None` when neither is known (then it is rotated).
-fn live_age(live: &Path, meta: &fs::Metadata, now: SystemTime) -> Option<Duration> {
-    let first_event = File::open(live).ok().and_then(|f| {
-        let mut first = Vec::new();
-        BufReader::new(f.take(line::MAX_LINE as u64))
-            .read_until(b'\n', &mut first)
-            .ok()?;
-        let event = line::parse(&first).ok()?;
-        Some(SystemTime::from(event.time))
-    });
-    let since = first_event.or_else(|| meta.created().ok())?;
-    Some(now.duration_since(since).unwrap_or_default())
 }
 
 pub fn parent_dir(path: &Path) -> PathBuf {
