@@ -10,7 +10,9 @@
 //! A rotated file is identified by its content, not its name: the SHA-256 of its first
 //! 64 KiB once decompressed. logrotate may rename (`.1` → `.2`) or compress
 //! (`x` → `x.gz`) a file after edlake saw it; the fingerprint stays the same, so the file
-//! is not shipped twice.
+//! is not shipped twice. A file shorter than 64 KiB is fingerprinted whole, so a file that
+//! grows is also recognised by the fingerprints of its prefixes ([`prefix_fingerprints`]).
+//! Offsets in a file are offsets in its content (decompressed), whatever its form on disk.
 
 pub mod line;
 mod rotate;
@@ -19,7 +21,7 @@ pub use rotate::{rename_by_link, rename_noreplace, rename_to_free_name, rotate_i
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -85,16 +87,118 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// The start of a file's content: its first bytes (at most the limit asked for) and
+/// whether the file is gzip.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub bytes: Vec<u8>,
+    pub gzip: bool,
+}
+
+/// Reads up to `limit` bytes of `path`'s content (decompressed).
+pub fn read_head(path: &Path, limit: usize) -> io::Result<Head> {
+    let file = File::open(path)?;
+    let gzip = is_gzip(&file)?;
+    let mut reader = open_reader(file)?;
+    let mut bytes = vec![0u8; limit];
+    let n = read_up_to(&mut reader, &mut bytes)?;
+    bytes.truncate(n);
+    Ok(Head { bytes, gzip })
+}
+
+/// Whether `file` starts with the gzip magic bytes; leaves it at its start.
+fn is_gzip(mut file: &File) -> io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// The SHA-256 (hex) of `bytes`.
+pub fn digest_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// A file's identity: the SHA-256 (hex) of its first [`FINGERPRINT_BYTES`] of content;
 /// `None` when it has no content at all.
 pub fn fingerprint(path: &Path) -> io::Result<Option<String>> {
-    let mut reader = open(path)?;
-    let mut head = vec![0u8; FINGERPRINT_BYTES];
-    let n = read_up_to(&mut reader, &mut head)?;
-    if n == 0 {
-        return Ok(None);
+    let head = read_head(path, FINGERPRINT_BYTES)?;
+    Ok((!head.bytes.is_empty()).then(|| digest_hex(&head.bytes)))
+}
+
+/// The fingerprints of `head[..len]` for each `len` of `lengths` (ascending) within
+/// `head`, hashing `head` once: what a file that has grown had as its fingerprint when it
+/// was shorter.
+pub fn prefix_fingerprints(
+    head: &[u8],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<(usize, String)> {
+    let mut hasher = Sha256::new();
+    let mut hashed = 0;
+    let mut out = Vec::new();
+    for len in lengths {
+        if len < hashed || len > head.len() {
+            continue;
+        }
+        hasher.update(&head[hashed..len]);
+        hashed = len;
+        out.push((len, format!("{:x}", hasher.clone().finalize())));
     }
-    Ok(Some(format!("{:x}", Sha256::digest(&head[..n]))))
+    out
+}
+
+/// How many bytes of content `path` holds: its size when plain, its decompressed length
+/// (read through, in bounded memory) when gzip.
+pub fn content_len(path: &Path) -> io::Result<u64> {
+    let file = File::open(path)?;
+    if !is_gzip(&file)? {
+        return Ok(file.metadata()?.len());
+    }
+    io::copy(&mut open_reader(file)?, &mut io::sink())
+}
+
+/// The content of `file` from byte `from` on: a plain file is positioned there, a gzip one
+/// decompressed and skipped. `wrap` sees the raw reads (a progress bar). Also whether
+/// `from` falls inside a line (the byte before it is not a `\n`). Fails with
+/// `UnexpectedEof` when the content is shorter than `from`.
+pub fn open_at(
+    file: File,
+    from: u64,
+    wrap: impl FnOnce(File) -> Box<dyn Read + Send>,
+) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    let mut file = file;
+    // Read from the byte before `from`, to tell whether a line goes on across it.
+    let start = from.saturating_sub(1);
+    let mut reader: Box<dyn BufRead + Send> = if is_gzip(&file)? {
+        let mut reader = open_reader(wrap(file))?;
+        let skipped = io::copy(&mut (&mut reader).take(start), &mut io::sink())?;
+        if skipped < start {
+            return Err(short_content(from, skipped));
+        }
+        reader
+    } else {
+        let len = file.metadata()?.len();
+        if len < from {
+            return Err(short_content(from, len));
+        }
+        file.seek(SeekFrom::Start(start))?;
+        Box::new(BufReader::with_capacity(READ_BUFFER, wrap(file)))
+    };
+    if from == 0 {
+        return Ok((reader, false));
+    }
+    let mut before = [0u8; 1];
+    if read_up_to(&mut reader, &mut before)? == 0 {
+        return Err(short_content(from, start));
+    }
+    Ok((reader, before[0] != b'\n'))
+}
+
+fn short_content(from: u64, len: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("it holds {len} bytes of content, fewer than the {from} already shipped"),
+    )
 }
 
 /// What a streamed file is cut into.
