@@ -1,9 +1,19 @@
 //! The durable record of shipped files: one small JSON file per shipped file, named by its
-//! fingerprint, under `<state_dir>/shipped/`. A record is written (and fsync-ed) only after
-//! every object of the file is confirmed by the store, and a local file is deleted only
-//! when its record exists.
+//! fingerprint, under `<state_dir>/shipped/`.
+//!
+//! A record says which part of a file's content is in the lake: every line of
+//! `[0, shipped_bytes)`. Before the objects of a new part are uploaded, the record pins its
+//! end (`pending_to`), so a pass cut short ships exactly that part again, to the same
+//! objects, however much the file has grown since; once every object is confirmed the
+//! record moves `shipped_bytes` to that end. A local file is deleted only when its record
+//! has nothing pending.
+//!
+//! A record's name never changes: the fingerprint of the file's first `fingerprint_bytes`
+//! (64 KiB, or all of a shorter file). A short file that grows has another fingerprint, so
+//! [`Ledger::find`] also tries the fingerprints of a file's prefixes at the lengths of the
+//! short records.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,31 +22,120 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::source::tracking_logs::sync_dir;
+use crate::source::tracking_logs::{digest_hex, prefix_fingerprints, sync_dir, FINGERPRINT_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Record {
+    /// SHA-256 of the first `fingerprint_bytes` of content: the record's name, and the
+    /// file's in its objects' keys.
     pub fingerprint: String,
-    /// Where the file was when shipped.
+    /// Where the file was when last read.
     pub source: PathBuf,
-    /// Seconds since the epoch.
+    /// Seconds since the epoch, of the last shipment.
     pub shipped_at: u64,
-    /// Size on disk when shipped.
+    /// Size on disk when last read.
     pub file_size: u64,
     pub events: u64,
     pub quarantined: u64,
     /// Keys written, relative to the destination root.
     pub objects: Vec<String>,
+    /// How many content bytes the fingerprint covers: [`FINGERPRINT_BYTES`], or the whole
+    /// content of a shorter file. `None` in records of earlier releases.
+    #[serde(default)]
+    pub fingerprint_bytes: Option<u64>,
+    /// Content bytes shipped: every line of `[0, shipped_bytes)` is in the lake. `None` in
+    /// records of earlier releases, which shipped the whole file as it then was.
+    #[serde(default)]
+    pub shipped_bytes: Option<u64>,
+    /// SHA-256 of the first `min(shipped_bytes, FINGERPRINT_BYTES)` content bytes: what a
+    /// file must start with to be this one (its fingerprint alone may cover only a line).
+    #[serde(default)]
+    pub shipped_head: Option<String>,
+    /// `[shipped_bytes, pending_to)` was read and its objects are being uploaded.
+    #[serde(default)]
+    pub pending_to: Option<u64>,
+    /// A gzip copy of the file whose content was counted, so that an unchanged copy is not
+    /// decompressed again at every pass to see whether it holds more than was shipped.
+    #[serde(default)]
+    pub gzip_copy: Option<GzipCopy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GzipCopy {
+    pub path: PathBuf,
+    /// Size on disk.
+    pub size: u64,
+    pub content_bytes: u64,
 }
 
 impl Record {
+    /// The record of a file not shipped yet, named by the fingerprint of `head` (its first
+    /// bytes, up to [`FINGERPRINT_BYTES`]).
+    pub fn new(head: &[u8], source: &Path, file_size: u64) -> Record {
+        Record {
+            fingerprint: digest_hex(head),
+            source: source.to_path_buf(),
+            shipped_at: now_secs(),
+            file_size,
+            events: 0,
+            quarantined: 0,
+            objects: Vec::new(),
+            fingerprint_bytes: Some(head.len() as u64),
+            shipped_bytes: Some(0),
+            shipped_head: None,
+            pending_to: None,
+            gzip_copy: None,
+        }
+    }
+
     pub fn shipped_at(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.shipped_at)
     }
+
+    /// Fills in what a record of an earlier release leaves out, from `len`, the length of
+    /// the prefix whose fingerprint it matched: a fingerprint shorter than
+    /// [`FINGERPRINT_BYTES`] covered the whole file, so that much was shipped.
+    fn complete_legacy(&mut self, len: usize) {
+        self.fingerprint_bytes.get_or_insert(len as u64);
+        if self.shipped_bytes.is_none() && len < FINGERPRINT_BYTES {
+            self.shipped_bytes = Some(len as u64);
+            self.shipped_head = Some(self.fingerprint.clone());
+        }
+    }
+
+    /// Whether a file starting with `head` can be this record's file: it starts with what
+    /// was shipped (as far as `head` and [`FINGERPRINT_BYTES`] go).
+    fn starts(&self, head: &[u8]) -> bool {
+        let (Some(shipped), Some(expected)) = (self.shipped_bytes, &self.shipped_head) else {
+            return true;
+        };
+        let len = shipped.min(FINGERPRINT_BYTES as u64) as usize;
+        // Shorter than what was shipped: an older copy, all of it shipped.
+        head.len() < len || digest_hex(&head[..len]) == *expected
+    }
+
+    /// How long the prefix its fingerprint covers is, when shorter than
+    /// [`FINGERPRINT_BYTES`] (a record of an earlier release: its size when plain).
+    fn short_len(&self) -> Option<usize> {
+        let len = match self.fingerprint_bytes {
+            Some(len) => len,
+            None => self.file_size,
+        };
+        (len < FINGERPRINT_BYTES as u64).then_some(len as usize)
+    }
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 pub struct Ledger {
     dir: PathBuf,
+    /// Fingerprints of the records shorter than [`FINGERPRINT_BYTES`], by length.
+    short: BTreeMap<usize, HashSet<String>>,
 }
 
 impl Ledger {
@@ -48,7 +147,38 @@ impl Ledger {
                 dir.display()
             )
         })?;
-        Ok(Ledger { dir })
+        let mut ledger = Ledger {
+            dir,
+            short: BTreeMap::new(),
+        };
+        for fingerprint in ledger.names()? {
+            if let Some(record) = ledger.get(&fingerprint)? {
+                ledger.index(&record);
+            }
+        }
+        Ok(ledger)
+    }
+
+    fn names(&self) -> Result<Vec<String>> {
+        let entries = fs::read_dir(&self.dir)
+            .with_context(|| format!("cannot list {}", self.dir.display()))?;
+        Ok(entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json").map(str::to_string)
+            })
+            .filter(|name| !name.starts_with('.'))
+            .collect())
+    }
+
+    fn index(&mut self, record: &Record) {
+        if let Some(len) = record.short_len() {
+            self.short
+                .entry(len)
+                .or_default()
+                .insert(record.fingerprint.clone());
+        }
     }
 
     fn path(&self, fingerprint: &str) -> PathBuf {
@@ -60,7 +190,7 @@ impl Ledger {
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
                 format!(
-                    "unreadable record {} (delete it: the file will be shipped again to the same objects)",
+                    "unreadable record {} (delete it: its file, if still on disk, is then shipped again whole)",
                     path.display()
                 )
             })?)),
@@ -69,8 +199,32 @@ impl Ledger {
         }
     }
 
+    /// The record of the file whose content starts with `head` (its first bytes, up to
+    /// [`FINGERPRINT_BYTES`]): the file as it was shipped, or grown since. The longest
+    /// match wins.
+    pub fn find(&self, head: &[u8]) -> Result<Option<Record>> {
+        let mut tries = vec![(head.len(), digest_hex(head))];
+        let shorter = prefix_fingerprints(head, self.short.range(..head.len()).map(|(l, _)| *l));
+        tries.extend(
+            shorter
+                .into_iter()
+                .rev()
+                .filter(|(len, fp)| self.short[len].contains(fp)),
+        );
+        for (len, fingerprint) in tries {
+            let Some(mut record) = self.get(&fingerprint)? else {
+                continue;
+            };
+            record.complete_legacy(len);
+            if record.starts(head) {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
     /// Writes `record` durably: a temporary file, fsync, rename, fsync of the directory.
-    pub fn put(&self, record: &Record) -> Result<()> {
+    pub fn put(&mut self, record: &Record) -> Result<()> {
         let path = self.path(&record.fingerprint);
         let tmp = self.dir.join(format!(".{}.tmp", record.fingerprint));
         let write = || -> std::io::Result<()> {
@@ -81,25 +235,26 @@ impl Ledger {
             sync_dir(&self.dir);
             Ok(())
         };
-        write().with_context(|| format!("cannot write the shipped record {}", path.display()))
+        write().with_context(|| format!("cannot write the shipped record {}", path.display()))?;
+        self.index(record);
+        Ok(())
     }
 
     /// Removes records older than `before` whose file is not among `present` (the
     /// fingerprints of files still on disk). Returns how many were removed.
-    pub fn prune(&self, present: &HashSet<String>, before: SystemTime) -> Result<usize> {
+    pub fn prune(&mut self, present: &HashSet<String>, before: SystemTime) -> Result<usize> {
         let mut removed = 0;
-        let entries = fs::read_dir(&self.dir)
-            .with_context(|| format!("cannot list {}", self.dir.display()))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(fp) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if present.contains(fp) {
+        for fp in self.names()? {
+            if present.contains(&fp) {
                 continue;
             }
-            if let Ok(Some(record)) = self.get(fp) {
-                if record.shipped_at() < before && fs::remove_file(entry.path()).is_ok() {
+            if let Ok(Some(record)) = self.get(&fp) {
+                if record.shipped_at() < before && fs::remove_file(self.path(&fp)).is_ok() {
+                    if let Some(len) = record.short_len() {
+                        if let Some(set) = self.short.get_mut(&len) {
+                            set.remove(&fp);
+                        }
+                    }
                     removed += 1;
                 }
             }
@@ -109,38 +264,4 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(fp: &str, shipped_at: u64) -> Record {
-        Record {
-            fingerprint: fp.into(),
-            source: "/logs/tracking.log-1".into(),
-            shipped_at,
-            file_size: 10,
-            events: 2,
-            quarantined: 0,
-            objects: vec!["a/b.gz".into()],
-        }
-    }
-
-    #[test]
-    fn records_round_trip_and_prune() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(dir.path()).unwrap();
-        assert_eq!(ledger.get("aa").unwrap(), None);
-        ledger.put(&record("aa", 100)).unwrap();
-        ledger.put(&record("bb", 100)).unwrap();
-        ledger.put(&record("cc", 5000)).unwrap();
-        assert_eq!(ledger.get("aa").unwrap(), Some(record("aa", 100)));
-        let present: HashSet<String> = ["bb".to_string()].into();
-        let removed = ledger
-            .prune(&present, UNIX_EPOCH + Duration::from_secs(1000))
-            .unwrap();
-        // aa is old and gone; bb is old but its file is still there; cc is recent.
-        assert_eq!(removed, 1);
-        assert_eq!(ledger.get("aa").unwrap(), None);
-        assert!(ledger.get("bb").unwrap().is_some());
-        assert!(ledger.get("cc").unwrap().is_some());
-    }
-}
+mod tests;

@@ -2,33 +2,36 @@
 //! not shipped yet, each line to exactly one object.
 //!
 //! Exactly once (docs/tracking-logs.md):
-//! - a rotated file is read only when settled (untouched for `grace`), whole;
-//! - its objects have names made from its content (fingerprint, day, first event), so
-//!   shipping it again after a crash overwrites the same objects with the same bytes;
-//! - its record is written to the state directory only after every object is confirmed,
-//!   and the local file is deleted only after that, `keep` later.
+//! - a rotated file is read only when settled (untouched for `grace`), through its end;
+//! - its objects have names made from its content (fingerprint, first byte of the part,
+//!   day, first event), and the part's end is recorded before any upload, so shipping it
+//!   again after a crash overwrites the same objects with the same bytes;
+//! - its record moves past the part only after every object is confirmed, and the local
+//!   file is deleted only after that, `keep` later;
+//! - what a writer appends after that is shipped as the next part, never the whole again.
 
+mod file;
 pub mod ledger;
+mod segment;
 pub mod table;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use time::macros::format_description;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::SyncReport;
 use crate::config::{Config, TrackingLogsSettings};
-use crate::encode::gzip_lines::{DayFile, DaySplitter, GzLines};
+use crate::encode::gzip_lines::DayFile;
 use crate::lake::Layout;
-use crate::progress::Bar;
-use crate::source::tracking_logs::line::{self, Rejection};
-use crate::source::tracking_logs::{self as files, Piece, RotatedFile, Rotation};
+use crate::source::tracking_logs::line::Rejection;
+use crate::source::tracking_logs::{self as files, Rotation};
 use crate::store::{self, Payload, Store};
-use ledger::{Ledger, Record};
+use ledger::Ledger;
 
 pub const TABLE: &str = "tracking_logs";
 
@@ -56,6 +59,9 @@ pub struct ShipReport {
 #[derive(Debug)]
 pub struct ShippedFile {
     pub path: PathBuf,
+    /// The first content byte shipped: 0 for the whole file, more for what was appended
+    /// after it was shipped.
+    pub from: u64,
     pub events: u64,
     pub rejected: BTreeMap<Rejection, u64>,
     pub objects: Vec<String>,
@@ -75,7 +81,7 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
     let started = Instant::now();
     let settings = config.tracking_logs_settings()?;
     let _lock = lock(&settings.state_dir)?;
-    let ledger = Ledger::open(&settings.state_dir)?;
+    let mut ledger = Ledger::open(&settings.state_dir)?;
     let store = store::open_location(config, config.tracking_logs_location()?).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut report = ShipReport::default();
@@ -105,6 +111,18 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
         .extend(skipped.into_iter().map(|s| format!("skipped {s}")));
     let spool = store.spool_dir()?;
     let mut present = HashSet::new();
+    let mut shipper = file::Shipper {
+        settings: &settings,
+        ledger: &mut ledger,
+        store: store.as_ref(),
+        layout: &layout,
+        spool: spool.path(),
+        base: settings
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "tracking.log".into()),
+    };
     let total = candidates.len();
     for (i, file) in candidates.into_iter().enumerate() {
         if stop.is_cancelled() {
@@ -114,17 +132,7 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
             ));
             break;
         }
-        let outcome = ship_file(
-            &settings,
-            &ledger,
-            store.as_ref(),
-            &layout,
-            spool.path(),
-            &file,
-            &mut present,
-            &mut report,
-        )
-        .await;
+        let outcome = shipper.ship_file(&file, &mut present, &mut report).await;
         if let Err(e) = outcome {
             let message = format!("tracking log {}: {e:#}", file.path.display());
             tracing::error!("{message}");
@@ -184,124 +192,10 @@ fn lock(state_dir: &Path) -> Result<File> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn ship_file(
-    settings: &TrackingLogsSettings,
-    ledger: &Ledger,
-    store: &dyn Store,
-    layout: &Layout,
-    spool: &Path,
-    file: &RotatedFile,
-    present: &mut HashSet<String>,
-    report: &mut ShipReport,
-) -> Result<()> {
-    let now = SystemTime::now();
-    if !file.settled(settings.grace, now) {
-        report.waiting.push(file.path.clone());
-        return Ok(());
-    }
-    let path = file.path.clone();
-    let fingerprint = tokio::task::spawn_blocking(move || files::fingerprint(&path))
-        .await?
-        .map_err(|e| anyhow!("cannot read it: {e} (left in place; fix or remove it)"))?;
-    let Some(fingerprint) = fingerprint else {
-        report.empty += 1;
-        if now.duration_since(file.modified).unwrap_or_default() >= settings.keep {
-            remove(&file.path, report);
-        }
-        return Ok(());
-    };
-    present.insert(fingerprint.clone());
-    // A copy of a file shipped earlier in this pass (logrotate compressing it) finds the
-    // record just written.
-    if let Some(record) = ledger.get(&fingerprint)? {
-        report.already_shipped += 1;
-        if record.source == file.path && file.size > record.file_size {
-            report.warnings.push(format!(
-                "{} grew by {} bytes after it was shipped; lines written after `grace` are not shipped (raise tracking_logs.grace)",
-                file.path.display(),
-                file.size - record.file_size
-            ));
-        }
-        if now >= record.shipped_at() + settings.keep {
-            remove(&file.path, report);
-        }
-        return Ok(());
-    }
-    let work = spool.join(&fingerprint[..16]);
-    fs::create_dir_all(&work)?;
-    let (source, dir) = (file.path.clone(), work.clone());
-    let bar = Bar::bytes(&file.path.display().to_string(), file.size);
-    let split = tokio::task::spawn_blocking(move || split_file(&source, &dir, &bar))
-        .await?
-        .map_err(|e| anyhow!("cannot read it: {e} (left in place; a corrupt or truncated gzip stays until fixed or removed)"))?;
-
-    let base = settings
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "tracking.log".into());
-    let short = &fingerprint[..16];
-    let mut objects = Vec::new();
-    let mut days = Vec::new();
-    for day in &split.days {
-        let key = day_key(layout, &base, short, day);
-        put(store, &key, &day.path).await?;
-        objects.push(key);
-        let date = day.date.to_string();
-        if days.last() != Some(&date) {
-            days.push(date);
-        }
-    }
-    let quarantined: u64 = split.rejected.values().sum();
-    if let Some(path) = &split.quarantine {
-        let key = format!(
-            "{}{base}-{short}.gz",
-            layout.state_dir(&format!("quarantine/{TABLE}"))
-        );
-        put(store, &key, path).await?;
-        report.warnings.push(format!(
-            "{}: {quarantined} line(s) quarantined in {key} ({})",
-            file.path.display(),
-            split
-                .rejected
-                .iter()
-                .map(|(r, n)| format!("{}: {n}", r.describe()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        objects.push(key);
-    }
-    let _ = fs::remove_dir_all(&work);
-    let record = Record {
-        fingerprint: fingerprint.clone(),
-        source: file.path.clone(),
-        shipped_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs(),
-        file_size: file.size,
-        events: split.events,
-        quarantined,
-        objects: objects.clone(),
-    };
-    ledger.put(&record)?;
-    tracing::info!(file = %file.path.display(), events = split.events, objects = objects.len(), "shipped");
-    report.shipped.push(ShippedFile {
-        path: file.path.clone(),
-        events: split.events,
-        rejected: split.rejected,
-        objects,
-        days,
-    });
-    if settings.keep.is_zero() {
-        remove(&file.path, report);
-    }
-    Ok(())
-}
-
-/// `<prefix>/tracking_logs/lms=<host>/year=YYYY/month=MM/day=DD/<base>-YYYYMMDD-HHMMSS-<fp>[-<part>].gz`
-pub fn day_key(layout: &Layout, base: &str, fingerprint: &str, day: &DayFile) -> String {
+/// `<prefix>/tracking_logs/lms=<host>/year=YYYY/month=MM/day=DD/<base>-YYYYMMDD-HHMMSS-<fp>[-from<byte>][-<part>].gz`:
+/// `from<byte>` names a part of the file after its start (what was appended after it was
+/// shipped).
+pub fn day_key(layout: &Layout, base: &str, fingerprint: &str, from: u64, day: &DayFile) -> String {
     let d = day.date;
     let values = [
         Some(format!("{:04}", d.year())),
@@ -321,9 +215,27 @@ pub fn day_key(layout: &Layout, base: &str, fingerprint: &str, day: &DayFile) ->
         ))
         .expect("a UTC time formats");
     format!(
-        "{}{base}-{first}-{fingerprint}{part}.gz",
-        layout.partition_dir(TABLE, &columns, &values)
+        "{}{base}-{first}-{fingerprint}{}{part}.gz",
+        layout.partition_dir(TABLE, &columns, &values),
+        from_suffix(from)
     )
+}
+
+/// `<prefix>/_edlake/quarantine/tracking_logs/lms=<host>/<base>-<fp>[-from<byte>].gz`
+pub fn quarantine_key(layout: &Layout, base: &str, fingerprint: &str, from: u64) -> String {
+    format!(
+        "{}{base}-{fingerprint}{}.gz",
+        layout.state_dir(&format!("quarantine/{TABLE}")),
+        from_suffix(from)
+    )
+}
+
+fn from_suffix(from: u64) -> String {
+    if from == 0 {
+        String::new()
+    } else {
+        format!("-from{from}")
+    }
 }
 
 async fn put(store: &dyn Store, key: &str, path: &Path) -> Result<()> {
@@ -353,79 +265,6 @@ fn remove(path: &Path, report: &mut ShipReport) {
     }
 }
 
-/// A file cut into day spool files and a quarantine file.
-#[derive(Debug)]
-pub struct Split {
-    pub days: Vec<DayFile>,
-    pub quarantine: Option<PathBuf>,
-    pub rejected: BTreeMap<Rejection, u64>,
-    pub events: u64,
-}
-
-/// Reads `source` whole and writes its events, by UTC day, under `dir`; lines that are
-/// not events go, unchanged, to a quarantine file.
-pub fn split_file(source: &Path, dir: &Path, bar: &Bar) -> std::io::Result<Split> {
-    let reader = files::open_reader(bar.wrap_read(File::open(source)?))?;
-    let mut days = DaySplitter::new(dir);
-    let mut quarantine = Quarantine {
-        path: dir.join("quarantine.gz"),
-        out: None,
-    };
-    let mut rejected: BTreeMap<Rejection, u64> = BTreeMap::new();
-    let mut events = 0u64;
-    files::for_each_line(reader, |piece| match piece {
-        Piece::Line(bytes) => match line::parse(bytes) {
-            Ok(event) => {
-                events += 1;
-                days.write(event.time, &event.json)
-            }
-            Err(_) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(()),
-            Err(why) => {
-                *rejected.entry(why).or_default() += 1;
-                quarantine.write_part(bytes)?;
-                quarantine.end_line()
-            }
-        },
-        Piece::LongPart(bytes) => quarantine.write_part(bytes),
-        Piece::LongEnd => {
-            *rejected.entry(Rejection::TooLong).or_default() += 1;
-            quarantine.end_line()
-        }
-    })?;
-    Ok(Split {
-        days: days.finish()?,
-        quarantine: match quarantine.out {
-            Some(q) => Some(q.finish()?.0),
-            None => None,
-        },
-        rejected,
-        events,
-    })
-}
-
-/// The quarantine file of one source, created by its first line.
-struct Quarantine {
-    path: PathBuf,
-    out: Option<GzLines>,
-}
-
-impl Quarantine {
-    fn file(&mut self) -> std::io::Result<&mut GzLines> {
-        if self.out.is_none() {
-            self.out = Some(GzLines::create(self.path.clone())?);
-        }
-        Ok(self.out.as_mut().expect("created above"))
-    }
-
-    fn write_part(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.file()?.write_part(bytes)
-    }
-
-    fn end_line(&mut self) -> std::io::Result<()> {
-        self.file()?.end_line()
-    }
-}
-
 /// What the operator reads after a pass.
 pub fn render(report: &ShipReport, settings: &TrackingLogsSettings) -> String {
     let mut out = String::new();
@@ -445,8 +284,13 @@ pub fn render(report: &ShipReport, settings: &TrackingLogsSettings) -> String {
     }
     for s in &report.shipped {
         out += &format!(
-            "shipped {}: {} events in {} object(s) (day {}){}\n",
+            "shipped {}{}: {} events in {} object(s) (day {}){}\n",
             s.path.display(),
+            if s.from == 0 {
+                String::new()
+            } else {
+                format!(" from byte {} (appended after it was shipped)", s.from)
+            },
             s.events,
             s.objects.len(),
             s.days.join(", "),

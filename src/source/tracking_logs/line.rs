@@ -21,6 +21,9 @@ pub enum Rejection {
     NoTime,
     /// Longer than [`MAX_LINE`]: no event is (the LMS drops events over 50,000 bytes).
     TooLong,
+    /// The rest of a line whose start ended an earlier shipment without its `\n` (a
+    /// writer was cut off mid-line, then went on): never an event on its own.
+    LineRest,
 }
 
 impl Rejection {
@@ -29,6 +32,7 @@ impl Rejection {
             Rejection::NotJson => "not JSON",
             Rejection::NoTime => "no usable time",
             Rejection::TooLong => "longer than 1 MiB",
+            Rejection::LineRest => "rest of a line shipped in part",
         }
     }
 }

@@ -10,13 +10,18 @@
 //! A rotated file is identified by its content, not its name: the SHA-256 of its first
 //! 64 KiB once decompressed. logrotate may rename (`.1` → `.2`) or compress
 //! (`x` → `x.gz`) a file after edlake saw it; the fingerprint stays the same, so the file
-//! is not shipped twice.
+//! is not shipped twice. A file shorter than 64 KiB is fingerprinted whole, so a file that
+//! grows is also recognised by the fingerprints of its prefixes ([`prefix_fingerprints`]).
+//! Offsets in a file are offsets in its content (decompressed), whatever its form on disk.
 
 pub mod line;
+mod rotate;
+
+pub use rotate::{rename_by_link, rename_noreplace, rename_to_free_name, rotate_if_due, Rotation};
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,7 +29,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
-use time::macros::format_description;
 
 /// How much decompressed content the fingerprint covers.
 pub const FINGERPRINT_BYTES: usize = 64 * 1024;
@@ -83,16 +87,118 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// The start of a file's content: its first bytes (at most the limit asked for) and
+/// whether the file is gzip.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub bytes: Vec<u8>,
+    pub gzip: bool,
+}
+
+/// Reads up to `limit` bytes of `path`'s content (decompressed).
+pub fn read_head(path: &Path, limit: usize) -> io::Result<Head> {
+    let file = File::open(path)?;
+    let gzip = is_gzip(&file)?;
+    let mut reader = open_reader(file)?;
+    let mut bytes = vec![0u8; limit];
+    let n = read_up_to(&mut reader, &mut bytes)?;
+    bytes.truncate(n);
+    Ok(Head { bytes, gzip })
+}
+
+/// Whether `file` starts with the gzip magic bytes; leaves it at its start.
+fn is_gzip(mut file: &File) -> io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// The SHA-256 (hex) of `bytes`.
+pub fn digest_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// A file's identity: the SHA-256 (hex) of its first [`FINGERPRINT_BYTES`] of content;
 /// `None` when it has no content at all.
 pub fn fingerprint(path: &Path) -> io::Result<Option<String>> {
-    let mut reader = open(path)?;
-    let mut head = vec![0u8; FINGERPRINT_BYTES];
-    let n = read_up_to(&mut reader, &mut head)?;
-    if n == 0 {
-        return Ok(None);
+    let head = read_head(path, FINGERPRINT_BYTES)?;
+    Ok((!head.bytes.is_empty()).then(|| digest_hex(&head.bytes)))
+}
+
+/// The fingerprints of `head[..len]` for each `len` of `lengths` (ascending) within
+/// `head`, hashing `head` once: what a file that has grown had as its fingerprint when it
+/// was shorter.
+pub fn prefix_fingerprints(
+    head: &[u8],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<(usize, String)> {
+    let mut hasher = Sha256::new();
+    let mut hashed = 0;
+    let mut out = Vec::new();
+    for len in lengths {
+        if len < hashed || len > head.len() {
+            continue;
+        }
+        hasher.update(&head[hashed..len]);
+        hashed = len;
+        out.push((len, format!("{:x}", hasher.clone().finalize())));
     }
-    Ok(Some(format!("{:x}", Sha256::digest(&head[..n]))))
+    out
+}
+
+/// How many bytes of content `path` holds: its size when plain, its decompressed length
+/// (read through, in bounded memory) when gzip.
+pub fn content_len(path: &Path) -> io::Result<u64> {
+    let file = File::open(path)?;
+    if !is_gzip(&file)? {
+        return Ok(file.metadata()?.len());
+    }
+    io::copy(&mut open_reader(file)?, &mut io::sink())
+}
+
+/// The content of `file` from byte `from` on: a plain file is positioned there, a gzip one
+/// decompressed and skipped. `wrap` sees the raw reads (a progress bar). Also whether
+/// `from` falls inside a line (the byte before it is not a `\n`). Fails with
+/// `UnexpectedEof` when the content is shorter than `from`.
+pub fn open_at(
+    file: File,
+    from: u64,
+    wrap: impl FnOnce(File) -> Box<dyn Read + Send>,
+) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    let mut file = file;
+    // Read from the byte before `from`, to tell whether a line goes on across it.
+    let start = from.saturating_sub(1);
+    let mut reader: Box<dyn BufRead + Send> = if is_gzip(&file)? {
+        let mut reader = open_reader(wrap(file))?;
+        let skipped = io::copy(&mut (&mut reader).take(start), &mut io::sink())?;
+        if skipped < start {
+            return Err(short_content(from, skipped));
+        }
+        reader
+    } else {
+        let len = file.metadata()?.len();
+        if len < from {
+            return Err(short_content(from, len));
+        }
+        file.seek(SeekFrom::Start(start))?;
+        Box::new(BufReader::with_capacity(READ_BUFFER, wrap(file)))
+    };
+    if from == 0 {
+        return Ok((reader, false));
+    }
+    let mut before = [0u8; 1];
+    if read_up_to(&mut reader, &mut before)? == 0 {
+        return Err(short_content(from, start));
+    }
+    Ok((reader, before[0] != b'\n'))
+}
+
+fn short_content(from: u64, len: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("it holds {len} bytes of content, fewer than the {from} already shipped"),
+    )
 }
 
 /// What a streamed file is cut into.
@@ -159,89 +265,6 @@ pub fn for_each_line(
         bytes += used as u64;
         reader.consume(used);
     }
-}
-
-/// Why the live file was or was not rotated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rotation {
-    Rotated(PathBuf),
-    /// Nothing to rotate: no live file, or an empty one.
-    Nothing,
-    NotDue {
-        size: u64,
-        age: Option<Duration>,
-    },
-}
-
-/// Renames the live file when it holds `rotate_bytes` or its first event is `rotate_age`
-/// old. The new name is `<name>-YYYYMMDD-<epoch seconds>` (logrotate's `dateext` names on
-/// native installs), next to it, so the default `rotated_glob` finds it.
-pub fn rotate_if_due(
-    live: &Path,
-    rotate_bytes: u64,
-    rotate_age: Duration,
-    now: SystemTime,
-) -> Result<Rotation> {
-    let meta = match fs::metadata(live) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Rotation::Nothing),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot stat the live log {}", live.display()))
-        }
-    };
-    if meta.len() == 0 {
-        return Ok(Rotation::Nothing);
-    }
-    let age = live_age(live, &meta, now);
-    let due = meta.len() >= rotate_bytes || age.is_none_or(|age| age >= rotate_age);
-    if !due {
-        return Ok(Rotation::NotDue {
-            size: meta.len(),
-            age,
-        });
-    }
-    let name = live
-        .file_name()
-        .context("tracking_logs.path names no file")?
-        .to_string_lossy()
-        .into_owned();
-    let dir = parent_dir(live);
-    let mut epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let target = loop {
-        let date = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-            .ok()
-            .and_then(|t| t.format(format_description!("[year][month][day]")).ok())
-            .unwrap_or_else(|| "00000000".into());
-        let candidate = dir.join(format!("{name}-{date}-{epoch}"));
-        if !candidate.exists() {
-            break candidate;
-        }
-        epoch += 1;
-    };
-    fs::rename(live, &target).with_context(|| {
-        format!(
-            "cannot rename the live log {} to {} (edlake needs write access to the log directory)",
-            live.display(),
-            target.display()
-        )
-    })?;
-    sync_dir(&dir);
-    Ok(Rotation::Rotated(target))
-}
-
-/// How old the live file's data is: the time of its first event; else how long ago the
-/// file was created; `None` when neither is known (then it is rotated).
-fn live_age(live: &Path, meta: &fs::Metadata, now: SystemTime) -> Option<Duration> {
-    let first_event = File::open(live).ok().and_then(|f| {
-        let mut first = Vec::new();
-        BufReader::new(f.take(line::MAX_LINE as u64))
-            .read_until(b'\n', &mut first)
-            .ok()?;
-        let event = line::parse(&first).ok()?;
-        Some(SystemTime::from(event.time))
-    });
-    let since = first_event.or_else(|| meta.created().ok())?;
-    Some(now.duration_since(since).unwrap_or_default())
 }
 
 pub fn parent_dir(path: &Path) -> PathBuf {

@@ -169,3 +169,48 @@ fn discovery_and_settling() {
     assert!(!f.settled(grace, SystemTime::now()));
     assert!(f.settled(grace, SystemTime::now() + grace));
 }
+
+/// A rename onto a name that was taken after it was chosen must fail, not replace.
+#[test]
+fn renames_never_replace_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("tracking.log");
+    let taken = dir.path().join("tracking.log-20240305-1709640000");
+    for rename in [rename_noreplace, rename_by_link] {
+        std::fs::write(&from, b"live lines\n").unwrap();
+        std::fs::write(&taken, b"someone else's file\n").unwrap();
+        let e = rename(&from, &taken).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists, "{e}");
+        assert_eq!(std::fs::read(&taken).unwrap(), b"someone else's file\n");
+        assert_eq!(std::fs::read(&from).unwrap(), b"live lines\n");
+        let free = dir.path().join("tracking.log-20240305-1709640001");
+        rename(&from, &free).unwrap();
+        assert!(!from.exists());
+        assert_eq!(std::fs::read(&free).unwrap(), b"live lines\n");
+        std::fs::remove_file(&free).unwrap();
+    }
+}
+
+/// Rotation moves on to the next name when the one it would take exists by the time of
+/// the rename.
+#[test]
+fn rotation_picks_another_name_when_one_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("tracking.log");
+    std::fs::write(&live, b"live lines\n").unwrap();
+    let name = |n: u64| dir.path().join(format!("tracking.log-{n}"));
+    // The first two names are taken between choosing and renaming: here, by the namer.
+    let target = rename_to_free_name(&live, |n| {
+        let path = name(n);
+        if n < 2 {
+            std::fs::write(&path, format!("other {n}\n")).unwrap();
+        }
+        path
+    })
+    .unwrap();
+    assert_eq!(target, name(2));
+    assert_eq!(std::fs::read(name(0)).unwrap(), b"other 0\n");
+    assert_eq!(std::fs::read(name(1)).unwrap(), b"other 1\n");
+    assert_eq!(std::fs::read(name(2)).unwrap(), b"live lines\n");
+    assert!(!live.exists());
+}
