@@ -28,6 +28,10 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from kubernetes_validate import utils as kv
 
+# No __pycache__ next to the deploy_checks modules: the repository ignores none.
+sys.dont_write_bytecode = True
+from deploy_checks.strategic_merge import canonical, strategic_merge  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "deploy" / "k8s"
 SIDECAR = K8S / "sidecar"
@@ -126,43 +130,6 @@ def manifests():
     patches = all_patch_files()
     files = sorted(p for p in K8S.rglob("*.y*ml") if p.name != "kustomization.yaml" and p not in patches)
     return files
-
-
-# Merge keys of the lists a pod template patch touches (Kubernetes' patchMergeKey values;
-# volumeMounts merge by mountPath, not name). Other lists (args, command) are replaced.
-MERGE_KEYS = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "volumes": "name",
-    "volumeMounts": "mountPath",
-    "env": "name",
-    "ports": "containerPort",
-    "imagePullSecrets": "name",
-}
-
-
-def strategic_merge(base, patch):
-    """A small strategic merge patch: maps merge recursively, keyed lists merge item by item
-    (new items first, as kustomize does), null deletes, anything else replaces."""
-    for k, v in patch.items():
-        if v is None:
-            base.pop(k, None)
-        elif isinstance(v, dict) and isinstance(base.get(k), dict):
-            strategic_merge(base[k], v)
-        elif isinstance(v, list) and MERGE_KEYS.get(k) and isinstance(base.get(k), list):
-            key = MERGE_KEYS[k]
-            existing = {item[key]: item for item in base[k]}
-            new = []
-            for item in v:
-                if item[key] in existing:
-                    strategic_merge(existing[item[key]], item)
-                else:
-                    new.append(copy.deepcopy(item))
-            base[k] = new + base[k]
-        else:
-            base[k] = copy.deepcopy(v)
-    return base
 
 
 def pod_spec(obj):
@@ -332,18 +299,6 @@ def _(problems):
         for p in sorted(listed & NOT_IN_KUSTOMIZATION):
             problems.append(f"{rel(p)} must stay out of the kustomization (apply would overwrite the real Secret)")
     return f"{len(dirs)} kustomizations list exactly their files ({', '.join(rel(p) for p in NOT_IN_KUSTOMIZATION)} kept out on purpose)"
-
-
-def canonical(obj):
-    """Order-insensitive form of an object: keyed lists sorted by their merge key."""
-    if isinstance(obj, dict):
-        return {k: (sorted((canonical(i) for i in v), key=lambda i: str(i.get(MERGE_KEYS[k])))
-                    if isinstance(v, list) and MERGE_KEYS.get(k) and all(isinstance(i, dict) for i in v)
-                    else canonical(v))
-                for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [canonical(i) for i in obj]
-    return obj
 
 
 @check("kustomize-build")
