@@ -4,8 +4,10 @@ No cluster, Docker engine or network: Kubernetes objects are checked against the
 schemas kubernetes-validate ships (strict: unknown fields are errors), the LMS sidecar patch
 is merged onto a Tutor-like Deployment fixture, the compose file goes through
 `docker-compose config`, every embedded edlake.toml through `edlake config`, and the
-Dockerfile through a parser (and hadolint when present). One line per check; exit 1 if any
-check failed.
+Dockerfile through a parser (and hadolint when present). Every pod, the patched LMS pod
+included, is checked for which containers can act as edlake's ServiceAccount (the IRSA
+webhook and token automount simulated, deploy_checks/pod_credentials.py). One line per
+check; exit 1 if any check failed.
 
 Tools come from the environment (the shell script sets them): EDLAKE_BIN, DOCKER_COMPOSE,
 KUSTOMIZE (a command line: "kubectl kustomize" or "kustomize build"; empty: skipped),
@@ -30,6 +32,7 @@ from kubernetes_validate import utils as kv
 
 # No __pycache__ next to the deploy_checks modules: the repository ignores none.
 sys.dont_write_bytecode = True
+from deploy_checks import pod_credentials  # noqa: E402
 from deploy_checks.strategic_merge import canonical, strategic_merge  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,10 +135,18 @@ def manifests():
     return files
 
 
-def pod_spec(obj):
+def pod_template(obj):
     if obj["kind"] == "CronJob":
-        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return obj["spec"]["template"]["spec"]
+        return obj["spec"]["jobTemplate"]["spec"]["template"]
+    return obj["spec"]["template"]
+
+
+def pod_spec(obj):
+    return pod_template(obj)["spec"]
+
+
+def pod_annotations(obj):
+    return (pod_template(obj).get("metadata") or {}).get("annotations") or {}
 
 
 def check_pod_references(obj, where, problems, known_configmaps, known_secrets):
@@ -250,10 +261,42 @@ def _(problems):
     for m in container(pod_spec(base), "lms")["volumeMounts"]:
         if m not in lms["volumeMounts"]:
             problems.append(f"the merge lost the LMS mount {m['mountPath']}")
-    if spec.get("serviceAccountName") != "edlake":
-        problems.append(f"pod serviceAccountName is {spec.get('serviceAccountName')}, expected edlake (IRSA)")
+    # AWS credentials for edlake: the ServiceAccount's IRSA role, or (an LMS pod that keeps
+    # its own ServiceAccount, deploy/k8s/README.md) keys from an edlake Secret in its env.
+    keys = {e["name"] for e in edl.get("env", [])
+            if ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name", "").startswith("edlake")}
+    if spec.get("serviceAccountName") != "edlake" and not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= keys:
+        problems.append(f"pod serviceAccountName is {spec.get('serviceAccountName')}, expected edlake (IRSA), "
+                        "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from an edlake Secret in edlake's env")
     form = "native sidecar (initContainer, restartPolicy Always)" if native else "plain container"
     return f"merged Deployment/lms valid; edlake is a {form}, probes ok, {LOGS_DIR} shared via volume {lv}, uid 1000"
+
+
+@check("pod-credentials")
+def _(problems):
+    """Only edlake's containers can act as ServiceAccount edlake (its IAM role, its tokens,
+    edlake's Secrets): in every pod of deploy/k8s and in the patched LMS pod."""
+    accounts = {name: d for name, (_, d) in objects_by_kind("ServiceAccount").items()}
+    merged, base = merged_lms()
+    pods = [(f"{rel(f)} {kind_name(d)}", d) for f in manifests() for d in load_docs(f)
+            if d.get("kind") in ("CronJob", "Deployment", "Job")]
+    pods.append(("lms-sidecar-patch.yaml onto testdata/tutor-lms-deployment.yaml", merged))
+    summary = []
+    for where, obj in pods:
+        spec = pod_spec(obj)
+        if not container(spec, "edlake") and pod_credentials.service_account_name(spec) not in accounts:
+            continue  # not edlake's pod (the Tutor fixture on its own)
+        problems += pod_credentials.only_edlake(where, pod_spec(obj), pod_annotations(obj), accounts)
+        summary.append(kind_name(obj))
+    # Control: Tutor's pod under ServiceAccount edlake without the opt-outs (what the patch
+    # did before) must be caught, or this check could pass on anything.
+    bare = copy.deepcopy(base)
+    pod_spec(bare)["serviceAccountName"] = "edlake"
+    if not pod_credentials.others_holding(pod_spec(bare), {}, accounts):
+        problems.append("control: Tutor's LMS pod under ServiceAccount edlake, without skip-containers and "
+                        "automountServiceAccountToken: false, was not caught (is the role annotation gone?)")
+    return (f"{', '.join(summary)} (patched): no container but edlake gets the IRSA role, a ServiceAccount "
+            "token or edlake's Secrets; the control without the opt-outs is caught")
 
 
 @check("cronjob")
@@ -339,7 +382,7 @@ def _(problems):
     ours, _ = merged_lms()
     if lms is None:
         problems.append("the build has no Deployment/lms")
-    elif canonical(pod_spec(lms)) != canonical(pod_spec(ours)):
+    elif canonical(pod_template(lms)) != canonical(pod_template(ours)):
         problems.append("kustomize's merge of the sidecar patch differs from this script's (sidecar-merge checked the wrong thing)")
     version = run(cmd[:1] + (["version", "--client"] if cmd[0].endswith("kubectl") else ["version"])).stdout.split("\n")
     version = " ".join(l.strip() for l in version if "ustomize" in l) or cmd[0]
@@ -549,7 +592,6 @@ def _(problems):
         lint = run([hl, "--version"]).stdout.strip().replace("Haskell Dockerfile Linter ", "hadolint ") + " clean"
     return (f"{len(froms)} stages from {builder} (needs >= {'.'.join(map(str, need))}: {who}), final USER {user}, "
             f"ENTRYPOINT edlake, --locked, .dockerignore ok; {lint}")
-
 
 failed = [r for r in results if r[0] == "FAIL"]
 passed = [r for r in results if r[0] == "ok"]
