@@ -6,7 +6,8 @@ is merged onto a Tutor-like Deployment fixture, the compose file goes through
 `docker-compose config`, every embedded edlake.toml through `edlake config`, and the
 Dockerfile through a parser (and hadolint when present). Every pod, the patched LMS pod
 included, is checked for which containers can act as edlake's ServiceAccount (the IRSA
-webhook and token automount simulated, deploy_checks/pod_credentials.py). One line per
+webhook and token automount simulated, deploy_checks/pod_credentials.py), and the image's
+binary for the Cargo profile it is built with (deploy_checks/image_build.py). One line per
 check; exit 1 if any check failed.
 
 Tools come from the environment (the shell script sets them): EDLAKE_BIN, DOCKER_COMPOSE,
@@ -32,7 +33,7 @@ from kubernetes_validate import utils as kv
 
 # No __pycache__ next to the deploy_checks modules: the repository ignores none.
 sys.dont_write_bytecode = True
-from deploy_checks import pod_credentials  # noqa: E402
+from deploy_checks import image_build, pod_credentials  # noqa: E402
 from deploy_checks.strategic_merge import canonical, strategic_merge  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -515,30 +516,6 @@ def _(problems):
             f"({tables} built-in tables), consistent with their pods")
 
 
-def vtuple(v):
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3]) + (0,) * (3 - len(re.findall(r"\d+", v)[:3]))
-
-
-def min_rust(cargo):
-    """The newest rust-version among Cargo.toml and every locked crate whose sources are in
-    the local cargo registry (cargo refuses to build a crate on an older rustc)."""
-    need, who = vtuple(cargo.get("rust-version", "0")), "Cargo.toml's rust-version"
-    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
-    srcs = list((home / "registry" / "src").glob("*"))
-    lock = tomllib.loads((REPO / "Cargo.lock").read_text())
-    for pkg in lock.get("package", []):
-        if "source" not in pkg:
-            continue
-        for s in srcs:
-            f = s / f"{pkg['name']}-{pkg['version']}" / "Cargo.toml"
-            if f.exists():
-                m = re.search(r'^rust-version\s*=\s*"([^"]+)"', f.read_text(), re.M)
-                if m and vtuple(m.group(1)) > need:
-                    need, who = vtuple(m.group(1)), f"{pkg['name']} {pkg['version']} (Cargo.lock)"
-                break
-    return need, who
-
-
 @check("dockerfile")
 def _(problems):
     df = DockerfileParser(path=str(REPO / "Dockerfile"), cache_content=True)
@@ -571,10 +548,10 @@ def _(problems):
         problems.append(f"final stage does not set EDLAKE_CONFIG={CONFIG_PATH}")
     builder = froms[0]["value"].split()[0]
     m = re.match(r"(?:docker\.io/library/)?rust:(\d+\.\d+(?:\.\d+)?)", builder)
-    need, who = min_rust(cargo)
+    need, who = image_build.min_rust(cargo, REPO)
     if not m:
         problems.append(f"build stage {builder} is not an official rust:<version> image")
-    elif vtuple(m.group(1)) < need:
+    elif image_build.vtuple(m.group(1)) < need:
         problems.append(f"build stage {builder} is older than rustc {'.'.join(map(str, need))}, which {who} requires")
     arg = re.search(r"ARG VERSION=(\S+)", df.content)
     if arg and arg.group(1) != cargo["version"]:
@@ -592,6 +569,17 @@ def _(problems):
         lint = run([hl, "--version"]).stdout.strip().replace("Haskell Dockerfile Linter ", "hadolint ") + " clean"
     return (f"{len(froms)} stages from {builder} (needs >= {'.'.join(map(str, need))}: {who}), final USER {user}, "
             f"ENTRYPOINT edlake, --locked, .dockerignore ok; {lint}")
+
+
+
+@check("image-binary")
+def _(problems):
+    """The image ships a binary without debug info or symbols (every CronJob pod pulls it),
+    built by a profile of its own, while release keeps line tables for developers."""
+    df = DockerfileParser(path=str(REPO / "Dockerfile"), cache_content=True)
+    cargo = tomllib.loads((REPO / "Cargo.toml").read_text())
+    return image_build.image_binary(cargo, df.structure, REPO, problems)
+
 
 failed = [r for r in results if r[0] == "FAIL"]
 passed = [r for r in results if r[0] == "ok"]
