@@ -23,11 +23,13 @@ COPY src ./src
 # Cache mounts keep the crates.io download and the incremental target dir between builds.
 # A cache mount is not part of the image, so the binary is copied out of it in the same RUN.
 # --locked: build exactly the reviewed Cargo.lock, fail rather than resolve anew.
+# --profile dist (Cargo.toml): release without debug info and symbols, since every CronJob
+# pod pulls the image. Backtraces with function names and lines: build the release profile.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked --bin edlake \
-    && install -D -m 0755 target/release/edlake /out/edlake
+    cargo build --profile dist --locked --bin edlake \
+    && install -D -m 0755 target/dist/edlake /out/edlake
 
 # ---------------------------------------------------------------------------- runtime
 # distroless cc: glibc + libgcc_s (what the binary links), tzdata, and the CA bundle

@@ -4,8 +4,11 @@ No cluster, Docker engine or network: Kubernetes objects are checked against the
 schemas kubernetes-validate ships (strict: unknown fields are errors), the LMS sidecar patch
 is merged onto a Tutor-like Deployment fixture, the compose file goes through
 `docker-compose config`, every embedded edlake.toml through `edlake config`, and the
-Dockerfile through a parser (and hadolint when present). One line per check; exit 1 if any
-check failed.
+Dockerfile through a parser (and hadolint when present). Every pod, the patched LMS pod
+included, is checked for which containers can act as edlake's ServiceAccount (the IRSA
+webhook and token automount simulated, deploy_checks/pod_credentials.py), and the image's
+binary for the Cargo profile it is built with (deploy_checks/image_build.py). One line per
+check; exit 1 if any check failed.
 
 Tools come from the environment (the shell script sets them): EDLAKE_BIN, DOCKER_COMPOSE,
 KUSTOMIZE (a command line: "kubectl kustomize" or "kustomize build"; empty: skipped),
@@ -27,6 +30,11 @@ from pathlib import Path
 import yaml
 from dockerfile_parse import DockerfileParser
 from kubernetes_validate import utils as kv
+
+# No __pycache__ next to the deploy_checks modules: the repository ignores none.
+sys.dont_write_bytecode = True
+from deploy_checks import image_build, pod_credentials  # noqa: E402
+from deploy_checks.strategic_merge import canonical, strategic_merge  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "deploy" / "k8s"
@@ -128,47 +136,18 @@ def manifests():
     return files
 
 
-# Merge keys of the lists a pod template patch touches (Kubernetes' patchMergeKey values;
-# volumeMounts merge by mountPath, not name). Other lists (args, command) are replaced.
-MERGE_KEYS = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "volumes": "name",
-    "volumeMounts": "mountPath",
-    "env": "name",
-    "ports": "containerPort",
-    "imagePullSecrets": "name",
-}
-
-
-def strategic_merge(base, patch):
-    """A small strategic merge patch: maps merge recursively, keyed lists merge item by item
-    (new items first, as kustomize does), null deletes, anything else replaces."""
-    for k, v in patch.items():
-        if v is None:
-            base.pop(k, None)
-        elif isinstance(v, dict) and isinstance(base.get(k), dict):
-            strategic_merge(base[k], v)
-        elif isinstance(v, list) and MERGE_KEYS.get(k) and isinstance(base.get(k), list):
-            key = MERGE_KEYS[k]
-            existing = {item[key]: item for item in base[k]}
-            new = []
-            for item in v:
-                if item[key] in existing:
-                    strategic_merge(existing[item[key]], item)
-                else:
-                    new.append(copy.deepcopy(item))
-            base[k] = new + base[k]
-        else:
-            base[k] = copy.deepcopy(v)
-    return base
+def pod_template(obj):
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]
+    return obj["spec"]["template"]
 
 
 def pod_spec(obj):
-    if obj["kind"] == "CronJob":
-        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return obj["spec"]["template"]["spec"]
+    return pod_template(obj)["spec"]
+
+
+def pod_annotations(obj):
+    return (pod_template(obj).get("metadata") or {}).get("annotations") or {}
 
 
 def check_pod_references(obj, where, problems, known_configmaps, known_secrets):
@@ -283,10 +262,42 @@ def _(problems):
     for m in container(pod_spec(base), "lms")["volumeMounts"]:
         if m not in lms["volumeMounts"]:
             problems.append(f"the merge lost the LMS mount {m['mountPath']}")
-    if spec.get("serviceAccountName") != "edlake":
-        problems.append(f"pod serviceAccountName is {spec.get('serviceAccountName')}, expected edlake (IRSA)")
+    # AWS credentials for edlake: the ServiceAccount's IRSA role, or (an LMS pod that keeps
+    # its own ServiceAccount, deploy/k8s/README.md) keys from an edlake Secret in its env.
+    keys = {e["name"] for e in edl.get("env", [])
+            if ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name", "").startswith("edlake")}
+    if spec.get("serviceAccountName") != "edlake" and not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= keys:
+        problems.append(f"pod serviceAccountName is {spec.get('serviceAccountName')}, expected edlake (IRSA), "
+                        "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from an edlake Secret in edlake's env")
     form = "native sidecar (initContainer, restartPolicy Always)" if native else "plain container"
     return f"merged Deployment/lms valid; edlake is a {form}, probes ok, {LOGS_DIR} shared via volume {lv}, uid 1000"
+
+
+@check("pod-credentials")
+def _(problems):
+    """Only edlake's containers can act as ServiceAccount edlake (its IAM role, its tokens,
+    edlake's Secrets): in every pod of deploy/k8s and in the patched LMS pod."""
+    accounts = {name: d for name, (_, d) in objects_by_kind("ServiceAccount").items()}
+    merged, base = merged_lms()
+    pods = [(f"{rel(f)} {kind_name(d)}", d) for f in manifests() for d in load_docs(f)
+            if d.get("kind") in ("CronJob", "Deployment", "Job")]
+    pods.append(("lms-sidecar-patch.yaml onto testdata/tutor-lms-deployment.yaml", merged))
+    summary = []
+    for where, obj in pods:
+        spec = pod_spec(obj)
+        if not container(spec, "edlake") and pod_credentials.service_account_name(spec) not in accounts:
+            continue  # not edlake's pod (the Tutor fixture on its own)
+        problems += pod_credentials.only_edlake(where, pod_spec(obj), pod_annotations(obj), accounts)
+        summary.append(kind_name(obj))
+    # Control: Tutor's pod under ServiceAccount edlake without the opt-outs (what the patch
+    # did before) must be caught, or this check could pass on anything.
+    bare = copy.deepcopy(base)
+    pod_spec(bare)["serviceAccountName"] = "edlake"
+    if not pod_credentials.others_holding(pod_spec(bare), {}, accounts):
+        problems.append("control: Tutor's LMS pod under ServiceAccount edlake, without skip-containers and "
+                        "automountServiceAccountToken: false, was not caught (is the role annotation gone?)")
+    return (f"{', '.join(summary)} (patched): no container but edlake gets the IRSA role, a ServiceAccount "
+            "token or edlake's Secrets; the control without the opt-outs is caught")
 
 
 @check("cronjob")
@@ -334,18 +345,6 @@ def _(problems):
     return f"{len(dirs)} kustomizations list exactly their files ({', '.join(rel(p) for p in NOT_IN_KUSTOMIZATION)} kept out on purpose)"
 
 
-def canonical(obj):
-    """Order-insensitive form of an object: keyed lists sorted by their merge key."""
-    if isinstance(obj, dict):
-        return {k: (sorted((canonical(i) for i in v), key=lambda i: str(i.get(MERGE_KEYS[k])))
-                    if isinstance(v, list) and MERGE_KEYS.get(k) and all(isinstance(i, dict) for i in v)
-                    else canonical(v))
-                for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [canonical(i) for i in obj]
-    return obj
-
-
 @check("kustomize-build")
 def _(problems):
     cmd = shlex.split(os.environ.get("KUSTOMIZE", ""))
@@ -384,7 +383,7 @@ def _(problems):
     ours, _ = merged_lms()
     if lms is None:
         problems.append("the build has no Deployment/lms")
-    elif canonical(pod_spec(lms)) != canonical(pod_spec(ours)):
+    elif canonical(pod_template(lms)) != canonical(pod_template(ours)):
         problems.append("kustomize's merge of the sidecar patch differs from this script's (sidecar-merge checked the wrong thing)")
     version = run(cmd[:1] + (["version", "--client"] if cmd[0].endswith("kubectl") else ["version"])).stdout.split("\n")
     version = " ".join(l.strip() for l in version if "ustomize" in l) or cmd[0]
@@ -517,30 +516,6 @@ def _(problems):
             f"({tables} built-in tables), consistent with their pods")
 
 
-def vtuple(v):
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3]) + (0,) * (3 - len(re.findall(r"\d+", v)[:3]))
-
-
-def min_rust(cargo):
-    """The newest rust-version among Cargo.toml and every locked crate whose sources are in
-    the local cargo registry (cargo refuses to build a crate on an older rustc)."""
-    need, who = vtuple(cargo.get("rust-version", "0")), "Cargo.toml's rust-version"
-    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
-    srcs = list((home / "registry" / "src").glob("*"))
-    lock = tomllib.loads((REPO / "Cargo.lock").read_text())
-    for pkg in lock.get("package", []):
-        if "source" not in pkg:
-            continue
-        for s in srcs:
-            f = s / f"{pkg['name']}-{pkg['version']}" / "Cargo.toml"
-            if f.exists():
-                m = re.search(r'^rust-version\s*=\s*"([^"]+)"', f.read_text(), re.M)
-                if m and vtuple(m.group(1)) > need:
-                    need, who = vtuple(m.group(1)), f"{pkg['name']} {pkg['version']} (Cargo.lock)"
-                break
-    return need, who
-
-
 @check("dockerfile")
 def _(problems):
     df = DockerfileParser(path=str(REPO / "Dockerfile"), cache_content=True)
@@ -573,10 +548,10 @@ def _(problems):
         problems.append(f"final stage does not set EDLAKE_CONFIG={CONFIG_PATH}")
     builder = froms[0]["value"].split()[0]
     m = re.match(r"(?:docker\.io/library/)?rust:(\d+\.\d+(?:\.\d+)?)", builder)
-    need, who = min_rust(cargo)
+    need, who = image_build.min_rust(cargo, REPO)
     if not m:
         problems.append(f"build stage {builder} is not an official rust:<version> image")
-    elif vtuple(m.group(1)) < need:
+    elif image_build.vtuple(m.group(1)) < need:
         problems.append(f"build stage {builder} is older than rustc {'.'.join(map(str, need))}, which {who} requires")
     arg = re.search(r"ARG VERSION=(\S+)", df.content)
     if arg and arg.group(1) != cargo["version"]:
@@ -594,6 +569,16 @@ def _(problems):
         lint = run([hl, "--version"]).stdout.strip().replace("Haskell Dockerfile Linter ", "hadolint ") + " clean"
     return (f"{len(froms)} stages from {builder} (needs >= {'.'.join(map(str, need))}: {who}), final USER {user}, "
             f"ENTRYPOINT edlake, --locked, .dockerignore ok; {lint}")
+
+
+
+@check("image-binary")
+def _(problems):
+    """The image ships a binary without debug info or symbols (every CronJob pod pulls it),
+    built by a profile of its own, while release keeps line tables for developers."""
+    df = DockerfileParser(path=str(REPO / "Dockerfile"), cache_content=True)
+    cargo = tomllib.loads((REPO / "Cargo.toml").read_text())
+    return image_build.image_binary(cargo, df.structure, REPO, problems)
 
 
 failed = [r for r in results if r[0] == "FAIL"]
