@@ -59,6 +59,8 @@ elif ! command -v mariadb >/dev/null 2>&1 || ! command -v mariadb-admin >/dev/nu
   need_pkgs+=(mariadb-client)
 fi
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
+# tests/durable.rs runs edlake under strace to check the order of its fsyncs and renames.
+command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
 # shellcheck disable=SC2207
 need_pkgs+=($(python_packages))
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
