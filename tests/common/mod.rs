@@ -420,10 +420,21 @@ pub async fn s3_client() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-/// An empty bucket named after the test (emptied if a previous run left objects).
+/// An empty bucket named after the test (emptied if a previous run left objects, and
+/// without the multipart uploads a killed earlier run may have left open).
 pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
     let bucket = format!("edlake-t-{}", name.replace('_', "-"));
     let _ = client.create_bucket().bucket(&bucket).send().await;
+    for upload in open_multipart_uploads(client, &bucket).await {
+        client
+            .abort_multipart_upload()
+            .bucket(&bucket)
+            .key(upload.0)
+            .upload_id(upload.1)
+            .send()
+            .await
+            .unwrap();
+    }
     for key in all_s3_keys(client, &bucket, "").await {
         client
             .delete_object()
@@ -434,6 +445,28 @@ pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
             .unwrap();
     }
     bucket
+}
+
+/// `(key, upload id)` of every multipart upload open in the bucket.
+pub async fn open_multipart_uploads(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Vec<(String, String)> {
+    let out = client
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    out.uploads()
+        .iter()
+        .map(|u| {
+            (
+                u.key().unwrap_or_default().to_string(),
+                u.upload_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Every key under `prefix` but edlake's own records, sorted.
