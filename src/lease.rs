@@ -69,6 +69,9 @@ pub fn key(layout: &Layout, table: &str) -> String {
     format!("{}{table}.json", layout.state_dir("leases"))
 }
 
+/// What an operator can do about a lake store that ignores conditional writes.
+pub const WITHOUT_CONDITIONAL_WRITES: &str = "upgrade the store to one that honours If-None-Match and If-Match (MinIO since RELEASE.2024-05-07), or set lease.run_without_locking = true and never run two edlake processes on this lake at once";
+
 /// Whether `store` really refuses a second create of the same key (`If-None-Match: *`), on
 /// a fresh probe key under edlake's records; the probe is removed after.
 pub async fn conditional_writes_work(store: &dyn Store, layout: &Layout) -> Result<bool> {
@@ -108,7 +111,7 @@ pub async fn require_conditional_writes(
         return Ok(());
     }
     bail!(
-        "the lake store {} ignores conditional writes (a second If-None-Match: * create succeeded), so edlake cannot keep two processes from writing a table at once: upgrade the store (MinIO since 2024, Ceph RGW with conditional writes), or set lease.run_without_locking = true and never run two edlake processes on this lake at once",
+        "the lake store {} ignores conditional writes (a second If-None-Match: * create of the same key succeeded), so edlake cannot keep two processes from writing a table at once: {WITHOUT_CONDITIONAL_WRITES}",
         store.describe()
     )
 }

@@ -22,14 +22,34 @@ pub fn stack_var(name: &str) -> String {
             env_file.display()
         )
     });
-    for line in text.lines() {
-        if let Some((k, v)) = line.trim_start_matches("export ").split_once('=') {
-            if k.trim() == name {
-                return v.trim().trim_matches('"').trim_matches('\'').to_string();
-            }
-        }
+    env_file_var(&text, name)
+        .unwrap_or_else(|| panic!("{name} not found in {}", env_file.display()))
+}
+
+fn env_file_var(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (k, v) = line.trim_start_matches("export ").split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"').trim_matches('\'').to_string())
+    })
+}
+
+/// The Python that runs the helper scripts under scripts/: `EDLAKE_TEST_PYTHON` (from the
+/// environment or `.stack/env`, as [`stack_var`]), else the venv scripts/stack-up.sh makes
+/// at `<repo>/.venv`, else `python3` (the helpers that need no package run on any).
+pub fn python() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(p) = std::env::var("EDLAKE_TEST_PYTHON").ok().or_else(|| {
+        let text = std::fs::read_to_string(repo.join(".stack/env")).ok()?;
+        env_file_var(&text, "EDLAKE_TEST_PYTHON")
+    }) {
+        return PathBuf::from(p);
     }
-    panic!("{name} not found in {}", env_file.display())
+    let venv = repo.join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
 }
 
 /// `courseware_studentmodule` with one big course of `big_rows` rows of about 1.8 KB (CSV
@@ -507,6 +527,69 @@ pub async fn s3_get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec
         .await
         .unwrap()
         .to_vec()
+}
+
+/// An S3 endpoint that ignores conditional writes, as older MinIO and Ceph do:
+/// scripts/unconditional_s3_proxy.py in front of moto, dropping `If-None-Match` and
+/// `If-Match`. Stopped when dropped (and it exits by itself when the test process dies).
+pub struct UnconditionalS3Proxy {
+    child: std::process::Child,
+    pub endpoint: String,
+    /// What the proxy logged: one `dropped If-None-Match: * on PUT /bucket/key` line per
+    /// header it dropped.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl UnconditionalS3Proxy {
+    pub fn start() -> UnconditionalS3Proxy {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/unconditional_s3_proxy.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg(s3_endpoint())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", python().display()));
+        // A free port, chosen by the proxy itself: no race with another test for it.
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the proxy did not start: {line:?}"));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        UnconditionalS3Proxy {
+            child,
+            endpoint,
+            log,
+        }
+    }
+
+    /// The headers the proxy has dropped so far, one line each.
+    pub fn dropped(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for UnconditionalS3Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 // ---------------------------------------------------------------------------------------
