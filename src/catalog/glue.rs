@@ -15,13 +15,16 @@ use aws_sdk_glue::types::{
 };
 use aws_sdk_glue::Client;
 
+use crate::aws::Endpoint;
+
 use super::{
     CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage, PartitionSpec,
     TableDefinition, PARTITION_PAGE_SIZE,
 };
 use crate::config::Config;
 
-/// Glue and Athena clients sharing one AWS configuration.
+/// Glue and Athena clients sharing one AWS configuration, and `[datalake]`'s timeouts
+/// (the same link).
 pub async fn sdk_clients(config: &Config) -> (Client, aws_sdk_athena::Client) {
     let settings = &config.catalog;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
@@ -32,12 +35,31 @@ pub async fn sdk_clients(config: &Config) -> (Client, aws_sdk_athena::Client) {
         loader = loader.endpoint_url(endpoint);
     }
     let shared = loader.load().await;
+    let region = shared
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let endpoint = |service, host| {
+        Endpoint::new(
+            service,
+            host,
+            settings.endpoint.as_deref(),
+            &region,
+            "the network, the region and catalog.endpoint",
+            settings.max_attempts,
+            &config.datalake,
+        )
+    };
     let retry = RetryConfig::standard().with_max_attempts(settings.max_attempts);
-    let mut glue = aws_sdk_glue::config::Builder::from(&shared).retry_config(retry.clone());
-    let mut athena = aws_sdk_athena::config::Builder::from(&shared).retry_config(retry);
+    let mut glue = aws_sdk_glue::config::Builder::from(&shared)
+        .retry_config(retry.clone())
+        .timeout_config(endpoint("Glue", "glue").timeouts());
+    let mut athena = aws_sdk_athena::config::Builder::from(&shared)
+        .retry_config(retry)
+        .timeout_config(endpoint("Athena", "athena").timeouts());
     if shared.region().is_none() {
-        glue = glue.region(Region::new("us-east-1"));
-        athena = athena.region(aws_sdk_athena::config::Region::new("us-east-1"));
+        glue = glue.region(Region::new(region.clone()));
+        athena = athena.region(aws_sdk_athena::config::Region::new(region));
     }
     (
         Client::from_conf(glue.build()),

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
 use super::{join_key, Payload, Store};
+use crate::aws::Endpoint;
 use crate::config::{ChecksumMode, DatalakeConfig};
 
 /// Aborts a multipart upload that is dropped before it completed or failed, in a cleanup
@@ -57,6 +58,7 @@ pub struct S3Store {
     part_concurrency: usize,
     sse_kms_key_id: Option<String>,
     spool_dir: PathBuf,
+    endpoint: Endpoint,
 }
 
 impl S3Store {
@@ -66,10 +68,24 @@ impl S3Store {
             loader = loader.region(Region::new(region.clone()));
         }
         let shared = loader.load().await;
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let endpoint = Endpoint::new(
+            "S3",
+            "s3",
+            cfg.endpoint.as_deref(),
+            &region,
+            "the network and datalake.endpoint",
+            cfg.max_attempts,
+            cfg,
+        );
         let mut builder = aws_sdk_s3::config::Builder::from(&shared)
-            .retry_config(RetryConfig::standard().with_max_attempts(cfg.max_attempts));
+            .retry_config(RetryConfig::standard().with_max_attempts(cfg.max_attempts))
+            .timeout_config(endpoint.timeouts());
         if shared.region().is_none() {
-            builder = builder.region(Region::new("us-east-1"));
+            builder = builder.region(Region::new(region));
         }
         if let Some(endpoint) = &cfg.endpoint {
             // S3-compatible stores (MinIO, Ceph, moto) need path-style addressing.
@@ -88,6 +104,7 @@ impl S3Store {
             part_concurrency: cfg.upload_concurrency,
             sse_kms_key_id: cfg.sse_kms_key_id.clone(),
             spool_dir: cfg.spool_dir.clone().unwrap_or_else(std::env::temp_dir),
+            endpoint,
         })
     }
 
@@ -99,7 +116,14 @@ impl S3Store {
         format!("s3://{}/{}", self.bucket, self.full_key(key))
     }
 
-    async fn put_single(&self, key: &str, body: ByteStream) -> Result<()> {
+    /// The limit of each attempt of an upload of `size` bytes: a slow link still gets
+    /// through.
+    fn upload_override(&self, size: u64) -> aws_sdk_s3::config::Builder {
+        let limit = self.endpoint.upload_timeout(size);
+        aws_sdk_s3::config::Builder::new().timeout_config(self.endpoint.timeouts_for(limit))
+    }
+
+    async fn put_single(&self, key: &str, body: ByteStream, size: u64) -> Result<()> {
         let mut req = self
             .client
             .put_object()
@@ -111,7 +135,9 @@ impl S3Store {
                 .server_side_encryption(ServerSideEncryption::AwsKms)
                 .ssekms_key_id(kms);
         }
-        req.send()
+        req.customize()
+            .config_override(self.upload_override(size))
+            .send()
             .await
             .map_err(|e| anyhow!(describe("upload", &self.url(key), &self.bucket, &e)))?;
         Ok(())
@@ -204,6 +230,8 @@ impl S3Store {
                     .upload_id(upload_id)
                     .part_number(number)
                     .body(body)
+                    .customize()
+                    .config_override(self.upload_override(length))
                     .send()
                     .await
                     .map_err(|e| {
@@ -257,14 +285,17 @@ impl Store for S3Store {
 
     async fn put(&self, key: &str, payload: Payload) -> Result<()> {
         match payload {
-            Payload::Bytes(bytes) => self.put_single(key, ByteStream::from(bytes)).await,
+            Payload::Bytes(bytes) => {
+                let size = bytes.len() as u64;
+                self.put_single(key, ByteStream::from(bytes), size).await
+            }
             Payload::File(path) => {
                 let size = tokio::fs::metadata(&path).await?.len();
                 let result = if size <= self.part_size {
                     let body = ByteStream::from_path(&path)
                         .await
                         .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
-                    self.put_single(key, body).await
+                    self.put_single(key, body, size).await
                 } else {
                     self.put_multipart(key, &path, size).await
                 };
@@ -358,10 +389,17 @@ impl Store for S3Store {
             .e_tag()
             .ok_or_else(|| anyhow!("S3 returned no ETag for {}", self.url(key)))?
             .to_string();
-        let data = out
-            .body
-            .collect()
+        // The body streams after the answer's head, outside the attempt's limit.
+        let data = tokio::time::timeout(self.endpoint.answer, out.body.collect())
             .await
+            .map_err(|_| {
+                anyhow!(
+                    "cannot read {}: S3 at {} sent no data for {} s (check the network)",
+                    self.url(key),
+                    self.endpoint.url,
+                    self.endpoint.answer.as_secs()
+                )
+            })?
             .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
             .into_bytes();
         Ok(Some((data, tag)))
