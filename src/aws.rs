@@ -1,5 +1,5 @@
 //! What edlake's AWS clients (S3, Glue, Athena) share: how long one request may wait on
-//! the network.
+//! the network, and the line that says why an endpoint could not be reached.
 //!
 //! A poor link fails in three ways. Nothing takes the connection (refused, no route, a
 //! name that does not resolve): the request fails at once. The connection never opens
@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::error::SdkError;
 
 use crate::config::DatalakeConfig;
 
@@ -77,6 +78,51 @@ impl Endpoint {
             .operation_attempt_timeout(attempt)
             .build()
     }
+
+    /// When `err` is the network (no connection, no answer within `limit`): why, how many
+    /// attempts were made and what to check, e.g. `connection refused (5 attempts; check
+    /// the network and datalake.endpoint)`. `None` for an answer from the service.
+    pub fn network_failure<E, R>(&self, err: &SdkError<E, R>, limit: Duration) -> Option<String>
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let cause = match err {
+            SdkError::TimeoutError(_) => format!("no answer within {} s", limit.as_secs()),
+            SdkError::DispatchFailure(d) if d.is_timeout() => {
+                format!("no connection within {} s", self.connect.as_secs())
+            }
+            SdkError::DispatchFailure(_) => root_cause(err),
+            _ => return None,
+        };
+        let attempts = match self.attempts {
+            1 => "1 attempt".to_string(),
+            n => format!("{n} attempts"),
+        };
+        Some(format!("{cause} ({attempts}; check {})", self.check))
+    }
+}
+
+/// The innermost error's message, without the OS error number: `connection refused`,
+/// `failed to lookup address information: Name or service not known`.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = err;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    let text = inner.to_string();
+    let text = match text.rsplit_once(" (os error ") {
+        Some((head, _)) => head.to_string(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        // `Connection refused`, not `DNS …`.
+        (Some(first), Some(second)) if second.is_lowercase() => {
+            first.to_lowercase().chain(text.chars().skip(1)).collect()
+        }
+        _ => text,
+    }
 }
 
 #[cfg(test)]
@@ -110,5 +156,24 @@ mod tests {
         // A 16 MiB part: 30 s plus 1,024 s at 16 KiB/s.
         assert_eq!(e.upload_timeout(16 << 20), Duration::from_secs(30 + 1024));
         assert_eq!(e.upload_timeout(1), Duration::from_secs(31));
+    }
+
+    #[test]
+    fn the_cause_of_a_network_failure() {
+        let refused = std::io::Error::from_raw_os_error(111);
+        assert_eq!(root_cause(&refused), "connection refused");
+        let dns = std::io::Error::other("DNS error: no record");
+        assert_eq!(root_cause(&dns), "DNS error: no record");
+        let e = endpoint();
+        let timeout: SdkError<std::io::Error, ()> =
+            SdkError::timeout_error(std::io::Error::other("attempt timeout"));
+        assert_eq!(
+            e.network_failure(&timeout, Duration::from_secs(31))
+                .as_deref(),
+            Some("no answer within 31 s (5 attempts; check the network and datalake.endpoint)")
+        );
+        let answered: SdkError<std::io::Error, ()> =
+            SdkError::construction_failure(std::io::Error::other("bad input"));
+        assert_eq!(e.network_failure(&answered, e.answer), None);
     }
 }

@@ -434,18 +434,35 @@ async fn a_site_offline_for_days_catches_up_once_the_lake_is_back() {
     assert!(rotated(&logs).is_empty(), "keep = 0s: shipped, deleted");
     assert_eq!(ledger(&logs).len(), 1);
 
-    // Down for days: refused, refused, then silent. Each run fails with one line, in
-    // bounded time (2 attempts of at most 2 s, a small upload 1 s more).
+    // Down for days: refused, refused, then silent. Each run: one line saying what failed,
+    // where, and what to check; in bounded time (2 attempts of at most 2 s, a small upload
+    // 1 s more).
+    let s3_down = |op: &str, what: &str, why: &str| {
+        format!(
+            "cannot reach S3 at {endpoint} to {op} s3://{bucket}/{what}: {why} \
+             (2 attempts; check the network and datalake.endpoint)"
+        )
+    };
     let mut batches = vec![("up".to_string(), 100)];
     let mut runs = 0;
     for (round, link) in [(1, Link::Refused), (2, Link::Refused), (3, Link::Silent)] {
         relay.set(link);
         change_rows(&db, round).await;
+        let why = match link {
+            Link::Silent => "no answer within 2 s",
+            _ => "connection refused",
+        };
+        let extract_line = s3_down("list", "openedx/_edlake/", why);
 
         let (out, took) = site.run_down(&["extract"]);
         eprintln!("{link:?} extract: {took:?}");
         assert_eq!(out.code, 1, "{}", out.all());
-        assert_eq!(error_lines(&out).len(), 1, "{}", out.stderr);
+        assert_eq!(
+            error_lines(&out),
+            [format!("error: {extract_line}")],
+            "{}",
+            out.stderr
+        );
 
         for (i, args) in [&["logs", "ship"][..], &["run", "--once"][..]]
             .into_iter()

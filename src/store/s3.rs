@@ -5,6 +5,7 @@
 //! visible whole. A failed multipart upload is aborted so no parts linger.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
@@ -116,14 +117,17 @@ impl S3Store {
         format!("s3://{}/{}", self.bucket, self.full_key(key))
     }
 
-    /// The limit of each attempt of an upload of `size` bytes: a slow link still gets
-    /// through.
-    fn upload_override(&self, size: u64) -> aws_sdk_s3::config::Builder {
+    /// One limit per attempt of an upload of `size` bytes: a slow link still gets through.
+    fn upload_override(&self, size: u64) -> (aws_sdk_s3::config::Builder, Duration) {
         let limit = self.endpoint.upload_timeout(size);
-        aws_sdk_s3::config::Builder::new().timeout_config(self.endpoint.timeouts_for(limit))
+        (
+            aws_sdk_s3::config::Builder::new().timeout_config(self.endpoint.timeouts_for(limit)),
+            limit,
+        )
     }
 
     async fn put_single(&self, key: &str, body: ByteStream, size: u64) -> Result<()> {
+        let (timeouts, limit) = self.upload_override(size);
         let mut req = self
             .client
             .put_object()
@@ -136,10 +140,10 @@ impl S3Store {
                 .ssekms_key_id(kms);
         }
         req.customize()
-            .config_override(self.upload_override(size))
+            .config_override(timeouts)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("upload", &self.url(key), &self.bucket, &e)))?;
+            .map_err(|e| anyhow!(self.explain_within("upload", &self.url(key), &e, limit)))?;
         Ok(())
     }
 
@@ -174,7 +178,7 @@ impl S3Store {
         let mut guard = created
             .await
             .map_err(|e| anyhow!("starting the upload of {}: {e}", self.url(key)))?
-            .map_err(|e| anyhow!(describe("start upload", &self.url(key), &self.bucket, &e)))?
+            .map_err(|e| anyhow!(self.explain("start upload", &self.url(key), &e)))?
             .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?;
         let upload_id = guard.upload_id.clone().expect("set above");
         match self
@@ -222,6 +226,7 @@ impl S3Store {
                     .await
                     .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
                 let number = i as i32 + 1;
+                let (timeouts, limit) = self.upload_override(length);
                 let out = self
                     .client
                     .upload_part()
@@ -231,11 +236,11 @@ impl S3Store {
                     .part_number(number)
                     .body(body)
                     .customize()
-                    .config_override(self.upload_override(length))
+                    .config_override(timeouts)
                     .send()
                     .await
                     .map_err(|e| {
-                        anyhow!(describe("upload part of", &self.url(key), &self.bucket, &e))
+                        anyhow!(self.explain_within("upload part of", &self.url(key), &e, limit))
                     })?;
                 Ok::<_, anyhow::Error>(
                     CompletedPart::builder()
@@ -261,14 +266,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(describe(
-                    "complete upload of",
-                    &self.url(key),
-                    &self.bucket,
-                    &e
-                ))
-            })?;
+            .map_err(|e| anyhow!(self.explain("complete upload of", &self.url(key), &e)))?;
         Ok(())
     }
 }
@@ -328,8 +326,7 @@ impl Store for S3Store {
             .send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| anyhow!(describe("list", &self.url(prefix), &self.bucket, &e)))?;
+            let page = page.map_err(|e| anyhow!(self.explain("list", &self.url(prefix), &e)))?;
             for object in page.contents() {
                 if let Some(k) = object.key() {
                     keys.push(k[strip.min(k.len())..].to_string());
@@ -358,7 +355,7 @@ impl Store for S3Store {
                 )
                 .send()
                 .await
-                .map_err(|e| anyhow!(describe("delete", &self.describe(), &self.bucket, &e)))?;
+                .map_err(|e| anyhow!(self.explain("delete", &Store::describe(self), &e)))?;
             if let Some(err) = out.errors().first() {
                 return Err(anyhow!(
                     "cannot delete s3://{}/{}: {} {}",
@@ -383,7 +380,7 @@ impl Store for S3Store {
         {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(anyhow!(describe("read", &self.url(key), &self.bucket, &e))),
+            Err(e) => return Err(anyhow!(self.explain("read", &self.url(key), &e))),
         };
         let tag = out
             .e_tag()
@@ -440,7 +437,7 @@ impl Store for S3Store {
             {
                 Ok(None)
             }
-            Err(e) => Err(anyhow!(describe("write", &self.url(key), &self.bucket, &e))),
+            Err(e) => Err(anyhow!(self.explain("write", &self.url(key), &e))),
         }
     }
 
@@ -449,39 +446,59 @@ impl Store for S3Store {
     }
 }
 
-/// One line for an S3 failure: the operation, the object, and what to check.
-fn describe<E>(op: &str, what: &str, bucket: &str, err: &SdkError<E, HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
-            "cannot {op} {what}: the S3 endpoint is unreachable (check datalake.endpoint, the network and AWS_REGION)"
-        ),
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            match e.code() {
-                Some("NoSuchBucket") => format!(
-                    "cannot {op} {what}: bucket {bucket} does not exist (create it or fix datalake.url)"
-                ),
-                Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => format!(
-                    "cannot {op} {what}: {} {} (check the AWS credentials and the IAM policy)",
-                    e.code().unwrap_or_default(),
-                    e.message().unwrap_or_default()
-                ),
-                Some(code) => format!(
-                    "cannot {op} {what}: {code} {}",
-                    e.message().unwrap_or_default()
-                ),
-                None => format!(
-                    "cannot {op} {what}: HTTP {}",
-                    service.raw().status().as_u16()
-                ),
-            }
+impl S3Store {
+    /// One line for an S3 failure: the operation, the object, and what to check.
+    fn explain<E>(&self, op: &str, what: &str, err: &SdkError<E, HttpResponse>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.explain_within(op, what, err, self.endpoint.answer)
+    }
+
+    /// [`S3Store::explain`] of an attempt limited to `limit`.
+    fn explain_within<E>(
+        &self,
+        op: &str,
+        what: &str,
+        err: &SdkError<E, HttpResponse>,
+        limit: Duration,
+    ) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if let Some(why) = self.endpoint.network_failure(err, limit) {
+            return format!(
+                "cannot reach S3 at {} to {op} {what}: {why}",
+                self.endpoint.url
+            );
         }
-        other => format!(
-            "cannot {op} {what}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(other)
-        ),
+        let bucket = &self.bucket;
+        match err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                match e.code() {
+                    Some("NoSuchBucket") => format!(
+                        "cannot {op} {what}: bucket {bucket} does not exist (create it or fix datalake.url)"
+                    ),
+                    Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => format!(
+                        "cannot {op} {what}: {} {} (check the AWS credentials and the IAM policy)",
+                        e.code().unwrap_or_default(),
+                        e.message().unwrap_or_default()
+                    ),
+                    Some(code) => format!(
+                        "cannot {op} {what}: {code} {}",
+                        e.message().unwrap_or_default()
+                    ),
+                    None => format!(
+                        "cannot {op} {what}: HTTP {}",
+                        service.raw().status().as_u16()
+                    ),
+                }
+            }
+            other => format!(
+                "cannot {op} {what}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(other)
+            ),
+        }
     }
 }
