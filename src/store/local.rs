@@ -79,7 +79,9 @@ impl LocalStore {
                     // Another filesystem (EXDEV): copy beside the target first, then rename.
                     if e.raw_os_error() == Some(18) {
                         let tmp = self.staging_file()?;
-                        std::fs::copy(&src, tmp.path())?;
+                        std::fs::copy(&src, tmp.path()).map_err(|e| {
+                            anyhow!("cannot copy a file into {}: {e}", target.display())
+                        })?;
                         tmp.persist(&target).map_err(|e| {
                             anyhow!("cannot move a file into {}: {}", target.display(), e.error)
                         })?;
