@@ -8,7 +8,8 @@
 #   * a MongoDB-wire-compatible test server on 127.0.0.1:${EDLAKE_MONGO_PORT:-27017}
 #     (scripts/mongo_server.py: mockupdb for the wire, mongomock as the engine;
 #     no MongoDB server can be installed here);
-#   * <repo>/.stack/env with the connection settings (`. .stack/env`).
+#   * <repo>/.stack/env with the connection settings and the venv's Python for the
+#     test helpers (`. .stack/env`).
 #
 # Idempotent: run it as often as you like; when everything is up it only
 # checks, re-applies the grants and rewrites .stack/env (well under 3 s).
@@ -59,6 +60,8 @@ elif ! command -v mariadb >/dev/null 2>&1 || ! command -v mariadb-admin >/dev/nu
   need_pkgs+=(mariadb-client)
 fi
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
+# tests/durable.rs runs edlake under strace to check the order of its fsyncs and renames.
+command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
 # shellcheck disable=SC2207
 need_pkgs+=($(python_packages))
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
@@ -222,6 +225,7 @@ export EDLAKE_TEST_MYSQL_URL=mysql://edlake_test:edlake_test@$MYSQL_HOST:$MYSQL_
 export EDLAKE_DEMO_MYSQL_URL=mysql://openedx:openedx@$MYSQL_HOST:$MYSQL_PORT/openedx
 export EDLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 export EDLAKE_TEST_MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true
+export EDLAKE_TEST_PYTHON=$VENV/bin/python
 export AWS_ACCESS_KEY_ID=test
 export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1

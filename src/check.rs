@@ -8,14 +8,18 @@ use crate::catalog::glue::sdk_clients;
 use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
+use crate::lease;
 use crate::source::course_structures::index;
 use crate::source::course_structures::modulestore::ModuleStore;
 use crate::source::mysql::{plan_columns, MysqlSource, TablePlan};
-use crate::store::{self, Payload};
+use crate::store::{self, Payload, Store};
 
 pub struct Probe {
     pub what: String,
+    /// False fails `check` (exit 1).
     pub ok: bool,
+    /// Ok, but only because the config accepts a risk: shown as `WARN`, exit 0.
+    pub warning: bool,
     pub detail: String,
 }
 
@@ -24,13 +28,21 @@ impl Probe {
         Probe {
             what: what.into(),
             ok: true,
+            warning: false,
             detail: detail.into(),
+        }
+    }
+    fn warn(what: impl Into<String>, detail: impl Into<String>) -> Probe {
+        Probe {
+            warning: true,
+            ..Probe::ok(what, detail)
         }
     }
     fn fail(what: impl Into<String>, e: impl std::fmt::Display) -> Probe {
         Probe {
             what: what.into(),
             ok: false,
+            warning: false,
             detail: e.to_string().replace('\n', " "),
         }
     }
@@ -309,6 +321,36 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
         Ok(()) => probes.push(Probe::ok("lake delete", "deleted")),
         Err(e) => probes.push(Probe::fail("lake delete", format!("{e:#}"))),
     }
+    probes.push(check_conditional_writes(config, store.as_ref(), &layout).await);
+}
+
+/// Whether the store refuses a second `If-None-Match: *` create of a key: without that the
+/// table leases exclude nobody, and `extract` refuses the store
+/// ([`lease::require_conditional_writes`]). Accepted by `lease.run_without_locking`, it is a
+/// warning, not a failure: `check` passes for a config that `extract` runs with.
+async fn check_conditional_writes(config: &Config, store: &dyn Store, layout: &Layout) -> Probe {
+    let what = format!("lake conditional writes {}", store.describe());
+    if store.conditional_writes_known() {
+        return Probe::ok(what, "a local directory: leases are taken under flock");
+    }
+    match lease::conditional_writes_work(store, layout).await {
+        Ok(true) => Probe::ok(
+            what,
+            "a second If-None-Match: * create was refused: a lease excludes other writers",
+        ),
+        Ok(false) if config.lease.run_without_locking => Probe::warn(
+            what,
+            "ignored by the store (a second If-None-Match: * create succeeded); accepted by lease.run_without_locking = true: never run two edlake processes on this lake at once",
+        ),
+        Ok(false) => Probe::fail(
+            what,
+            format!(
+                "ignored by the store (a second If-None-Match: * create of the same key succeeded), so a lease excludes nobody and extract refuses this lake: {}",
+                lease::WITHOUT_CONDITIONAL_WRITES
+            ),
+        ),
+        Err(e) => Probe::fail(what, format!("{e:#}")),
+    }
 }
 
 /// The log directory and the state directory are writable (rotation renames, retention
@@ -410,7 +452,11 @@ pub fn render(probes: &[Probe]) -> String {
         out.push_str(&format!(
             "{:<width$}  {:<6}  {}\n",
             p.what,
-            if p.ok { "ok" } else { "FAILED" },
+            match (p.ok, p.warning) {
+                (false, _) => "FAILED",
+                (true, true) => "WARN",
+                (true, false) => "ok",
+            },
             p.detail
         ));
     }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod context;
 pub mod daemon;
+pub mod durable;
 pub mod encode;
 pub mod extract;
 pub mod lake;

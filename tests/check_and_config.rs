@@ -128,6 +128,7 @@ async fn check_all_ok_on_a_local_lake_and_leaves_nothing() {
             ("lake", "write") => "lake write",
             ("lake", "read") => "lake read back",
             ("lake", "delete") => "lake delete",
+            ("lake", "conditional") => "lake conditional writes",
             _ => panic!("unexpected probe {w:?}"),
         })
         .collect();
@@ -139,7 +140,8 @@ async fn check_all_ok_on_a_local_lake_and_leaves_nothing() {
             "mysql table",
             "lake write",
             "lake read back",
-            "lake delete"
+            "lake delete",
+            "lake conditional writes"
         ],
         "{}",
         out.stdout
@@ -171,6 +173,13 @@ async fn check_all_ok_on_a_local_lake_and_leaves_nothing() {
         "{write:?}"
     );
     assert_eq!(row(&rows, "lake read back").what, "lake read back");
+    // A local lake's leases are taken under flock: nothing to probe.
+    let conditional = row(&rows, "lake conditional writes");
+    assert_eq!(
+        conditional.what,
+        format!("lake conditional writes {}", lake_root.display())
+    );
+    assert!(conditional.detail.contains("flock"), "{conditional:?}");
     // The password never shows.
     assert!(!out.all().contains(":edlake_test@"), "{}", out.all());
 
@@ -205,7 +214,7 @@ async fn check_reports_a_missing_table_and_a_missing_column() {
     let out = edlake(&cfg, &["check"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     let rows = parse_check(&out.stdout);
-    assert_eq!(rows.len(), 8, "{}", out.stdout);
+    assert_eq!(rows.len(), 9, "{}", out.stdout);
     let missing = row(&rows, "mysql table no_such_table");
     assert_eq!(missing.result, "FAILED", "{missing:?}");
     assert!(missing.detail.contains("does not exist"), "{missing:?}");
@@ -222,6 +231,7 @@ async fn check_reports_a_missing_table_and_a_missing_column() {
         "lake write",
         "lake read back",
         "lake delete",
+        "lake conditional writes",
     ] {
         let r = rows
             .iter()
@@ -255,10 +265,15 @@ async fn check_on_s3_leaves_the_bucket_empty() {
     let out = edlake(&cfg, &["check"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     let rows = parse_check(&out.stdout);
-    assert_eq!(rows.len(), 6, "{}", out.stdout);
+    assert_eq!(rows.len(), 7, "{}", out.stdout);
     for r in &rows {
         assert_eq!(r.result, "ok", "{r:?}");
     }
+    // moto honours conditional writes; the probe runs on the configured root.
+    assert_eq!(
+        row(&rows, "lake conditional writes").what,
+        format!("lake conditional writes s3://{bucket}/some/root")
+    );
     let write = row(&rows, "lake write");
     assert!(
         write
@@ -327,10 +342,15 @@ async fn check_with_unreachable_mysql_still_probes_the_lake() {
         .iter()
         .any(|r| r.what.starts_with("mysql database") || r.what.starts_with("mysql table")));
     // …but the lake is still checked, and fine.
-    for prefix in ["lake write", "lake read back", "lake delete"] {
+    for prefix in [
+        "lake write",
+        "lake read back",
+        "lake delete",
+        "lake conditional writes",
+    ] {
         assert_eq!(row(&rows, prefix).result, "ok", "{}", out.stdout);
     }
-    assert_eq!(rows.len(), 4, "{}", out.stdout);
+    assert_eq!(rows.len(), 5, "{}", out.stdout);
     assert!(files_under(lake.path()).is_empty());
 }
 

@@ -22,7 +22,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::source::tracking_logs::{digest_hex, prefix_fingerprints, sync_dir, FINGERPRINT_BYTES};
+use crate::durable;
+use crate::source::tracking_logs::{digest_hex, prefix_fingerprints, FINGERPRINT_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Record {
@@ -141,7 +142,7 @@ pub struct Ledger {
 impl Ledger {
     pub fn open(state_dir: &Path) -> Result<Ledger> {
         let dir = state_dir.join("shipped");
-        fs::create_dir_all(&dir).with_context(|| {
+        durable::create_dir_all(&dir).with_context(|| {
             format!(
                 "cannot create the state directory {} (set tracking_logs.state_dir to a writable, persistent directory)",
                 dir.display()
@@ -224,6 +225,7 @@ impl Ledger {
     }
 
     /// Writes `record` durably: a temporary file, fsync, rename, fsync of the directory.
+    /// The objects it lists are durable already: the store's `put` returned for each.
     pub fn put(&mut self, record: &Record) -> Result<()> {
         let path = self.path(&record.fingerprint);
         let tmp = self.dir.join(format!(".{}.tmp", record.fingerprint));
@@ -232,8 +234,7 @@ impl Ledger {
             f.write_all(&serde_json::to_vec_pretty(record)?)?;
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
-            sync_dir(&self.dir);
-            Ok(())
+            durable::sync_dir(&self.dir)
         };
         write().with_context(|| format!("cannot write the shipped record {}", path.display()))?;
         self.index(record);

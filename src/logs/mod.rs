@@ -177,7 +177,8 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
 struct StoreFailure(String);
 
 fn lock(state_dir: &Path) -> Result<File> {
-    fs::create_dir_all(state_dir).with_context(|| {
+    // Durably: the ledger's records are in it.
+    crate::durable::create_dir_all(state_dir).with_context(|| {
         format!(
             "cannot create the state directory {} (set tracking_logs.state_dir to a writable, persistent directory)",
             state_dir.display()
@@ -258,7 +259,8 @@ async fn put(store: &dyn Store, key: &str, path: &Path) -> Result<()> {
 fn remove(path: &Path, report: &mut ShipReport) {
     match fs::remove_file(path) {
         Ok(()) => {
-            files::sync_dir(&files::parent_dir(path));
+            // Best effort: a shipped file back after a crash is known by its record.
+            let _ = crate::durable::sync_dir(&files::parent_dir(path));
             report.deleted.push(path.to_path_buf());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -1,27 +1,37 @@
 //! A lake in a local directory. Objects are written to a hidden staging directory inside the
 //! root and renamed into place, which is atomic on POSIX filesystems.
+//!
+//! And durable once `put`, `put_if` or `delete` returns: the file is fsynced before its
+//! rename, its directory after it, and the parent of every directory created for it, so a
+//! record written afterwards (a watermark, `versions.json`, a tracking-log ledger entry)
+//! never survives a power cut that the files it records do not (docs/lake-layout.md).
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::{Payload, Store};
+use crate::durable;
 
 /// Staging files and spool directories live in the root under this prefix, so the final
 /// rename stays on one filesystem. Hidden from lake readers: Hive, Spark, Trino and Athena
 /// skip names starting with `.` or `_`; listings skip them too.
 const STAGING_PREFIX: &str = ".edlake-tmp-";
 
+#[derive(Clone)]
 pub struct LocalStore {
     root: PathBuf,
 }
 
 impl LocalStore {
     pub fn new(root: &Path) -> Result<LocalStore> {
-        std::fs::create_dir_all(root).map_err(|e| {
+        durable::create_dir_all(root).map_err(|e| {
             anyhow!(
                 "cannot create the lake directory {}: {e} (check datalake.url and permissions)",
                 root.display()
@@ -37,11 +47,11 @@ impl LocalStore {
         self.root.join(key)
     }
 
-    /// The path of `key`, its directory created.
+    /// The path of `key`, its directory created (durably).
     fn path_with_parent(&self, key: &str) -> Result<PathBuf> {
         let target = self.path(key);
         let parent = target.parent().expect("keys have a parent");
-        std::fs::create_dir_all(parent).map_err(|e| {
+        durable::create_dir_all(parent).map_err(|e| {
             anyhow!(
                 "cannot create {}: {e} (check permissions)",
                 parent.display()
@@ -62,36 +72,60 @@ impl LocalStore {
             })
     }
 
-    fn put_blocking(&self, key: &str, payload: Payload) -> Result<()> {
+    /// Content fsynced, renamed into place, directory fsynced: in that order, so the name
+    /// never survives a crash that its bytes do not. Once `abandoned` is set (the caller
+    /// stopped waiting: a failed or cancelled run) the object is not renamed into place.
+    fn put_blocking(&self, key: &str, payload: Payload, abandoned: &AtomicBool) -> Result<()> {
+        let wanted = || !abandoned.load(Ordering::Acquire);
+        if !wanted() {
+            return Ok(());
+        }
         let target = self.path_with_parent(key)?;
+        let cannot_write = |e: std::io::Error| anyhow!("cannot write {}: {e}", target.display());
         match payload {
             Payload::Bytes(bytes) => {
                 let mut tmp = self.staging_file()?;
                 tmp.write_all(&bytes)
-                    .and_then(|_| tmp.flush())
-                    .map_err(|e| anyhow!("cannot write {}: {e}", target.display()))?;
-                tmp.persist(&target).map_err(|e| {
-                    anyhow!("cannot move a file into {}: {}", target.display(), e.error)
-                })?;
+                    .and_then(|_| tmp.as_file().sync_all())
+                    .map_err(cannot_write)?;
+                if !wanted() {
+                    return Ok(());
+                }
+                self.persist(tmp, &target)?;
             }
             Payload::File(src) => {
+                durable::sync_file(&src).map_err(cannot_write)?;
+                if !wanted() {
+                    return Ok(());
+                }
                 if let Err(e) = std::fs::rename(&src, &target) {
                     // Another filesystem (EXDEV): copy beside the target first, then rename.
                     if e.raw_os_error() == Some(18) {
                         let tmp = self.staging_file()?;
-                        std::fs::copy(&src, tmp.path()).map_err(|e| {
-                            anyhow!("cannot copy a file into {}: {e}", target.display())
-                        })?;
-                        tmp.persist(&target).map_err(|e| {
-                            anyhow!("cannot move a file into {}: {}", target.display(), e.error)
-                        })?;
+                        std::fs::copy(&src, tmp.path())
+                            .and_then(|_| tmp.as_file().sync_all())
+                            .map_err(cannot_write)?;
+                        self.persist(tmp, &target)?;
                     } else {
                         return Err(anyhow!("cannot move a file into {}: {e}", target.display()));
                     }
                 }
             }
         }
-        Ok(())
+        let dir = target.parent().expect("keys have a parent");
+        durable::sync_dir(dir).map_err(|e| {
+            anyhow!(
+                "cannot sync the directory {} after writing {}: {e}",
+                dir.display(),
+                target.display()
+            )
+        })
+    }
+
+    fn persist(&self, tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
+        tmp.persist(target)
+            .map(drop)
+            .map_err(|e| anyhow!("cannot move a file into {}: {}", target.display(), e.error))
     }
 
     /// Compare-and-swap under an exclusive `flock` of a lock file beside the object, which
@@ -132,7 +166,7 @@ impl LocalStore {
             return Ok(None);
         }
         let tag = version_tag(&bytes);
-        self.put_blocking(key, Payload::Bytes(bytes))?;
+        self.put_blocking(key, Payload::Bytes(bytes), &AtomicBool::new(false))?;
         Ok(Some(tag))
     }
 
@@ -175,7 +209,11 @@ impl LocalStore {
             .replace(std::path::MAIN_SEPARATOR, "/")
     }
 
+    /// Removes the files (and the directories they leave empty), then fsyncs each directory
+    /// that lost an entry and remains, once: a full run's record must not outlive the
+    /// removal of the stale files it no longer counts.
     fn delete_blocking(&self, keys: &[String]) -> Result<()> {
+        let mut changed = BTreeSet::new();
         for key in keys {
             let path = self.path(key);
             match std::fs::remove_file(&path) {
@@ -187,9 +225,23 @@ impl LocalStore {
             let mut dir = path.parent();
             while let Some(d) = dir {
                 if d == self.root || std::fs::remove_dir(d).is_err() {
+                    changed.insert(d.to_path_buf());
                     break;
                 }
                 dir = d.parent();
+            }
+        }
+        // A directory removed after it was noted is gone, and its parent noted instead.
+        for dir in &changed {
+            match durable::sync_dir(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(anyhow!(
+                        "cannot sync the directory {} after deleting from it: {e}",
+                        dir.display()
+                    ))
+                }
             }
         }
         Ok(())
@@ -202,8 +254,24 @@ impl Store for LocalStore {
         self.root.display().to_string()
     }
 
+    /// On the blocking pool, not in place: the `upload_concurrency` puts of a table then
+    /// overlap, and the filesystem commits their fsyncs together instead of one by one.
     async fn put(&self, key: &str, payload: Payload) -> Result<()> {
-        tokio::task::block_in_place(|| self.put_blocking(key, payload))
+        // Set when this future is dropped unfinished, so that a put the caller gave up on
+        // does not land afterwards (as an aborted S3 upload does not).
+        struct Abandon(Arc<AtomicBool>);
+        impl Drop for Abandon {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let abandon = Abandon(Arc::new(AtomicBool::new(false)));
+        let (store, key, abandoned) = (self.clone(), key.to_string(), abandon.0.clone());
+        let put =
+            tokio::task::spawn_blocking(move || store.put_blocking(&key, payload, &abandoned));
+        let result = put.await.map_err(|e| anyhow!("a lake write failed: {e}"))?;
+        drop(abandon); // finished: the flag no longer matters
+        result
     }
 
     async fn get(&self, key: &str) -> Result<Bytes> {
@@ -305,6 +373,31 @@ mod tests {
         assert!(!dir.path().join("t/lms=h/course_id=a").exists());
         assert!(dir.path().join("t/lms=h/course_id=b").exists());
         assert!(store.list("nothing/").await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_abandoned_put_does_not_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let gone = AtomicBool::new(true);
+        store
+            .put_blocking("a/b.csv", Payload::Bytes(Bytes::from_static(b"x")), &gone)
+            .unwrap();
+        let spool = store.spool_dir().unwrap();
+        let f = spool.path().join("p0");
+        std::fs::write(&f, b"data").unwrap();
+        store
+            .put_blocking("a/c.csv", Payload::File(f.clone()), &gone)
+            .unwrap();
+        assert!(f.exists());
+        drop(spool);
+        // Nothing under its name, and no staging file left behind.
+        assert!(store.list_blocking("").unwrap().is_empty());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

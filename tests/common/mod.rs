@@ -2,7 +2,6 @@
 //! edlake binary, and a reader that reads lake files the way Athena's OpenCSVSerde does.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,14 +21,34 @@ pub fn stack_var(name: &str) -> String {
             env_file.display()
         )
     });
-    for line in text.lines() {
-        if let Some((k, v)) = line.trim_start_matches("export ").split_once('=') {
-            if k.trim() == name {
-                return v.trim().trim_matches('"').trim_matches('\'').to_string();
-            }
-        }
+    env_file_var(&text, name)
+        .unwrap_or_else(|| panic!("{name} not found in {}", env_file.display()))
+}
+
+fn env_file_var(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (k, v) = line.trim_start_matches("export ").split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"').trim_matches('\'').to_string())
+    })
+}
+
+/// The Python that runs the helper scripts under scripts/: `EDLAKE_TEST_PYTHON` (from the
+/// environment or `.stack/env`, as [`stack_var`]), else the venv scripts/stack-up.sh makes
+/// at `<repo>/.venv`, else `python3` (the helpers that need no package run on any).
+pub fn python() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(p) = std::env::var("EDLAKE_TEST_PYTHON").ok().or_else(|| {
+        let text = std::fs::read_to_string(repo.join(".stack/env")).ok()?;
+        env_file_var(&text, "EDLAKE_TEST_PYTHON")
+    }) {
+        return PathBuf::from(p);
     }
-    panic!("{name} not found in {}", env_file.display())
+    let venv = repo.join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
 }
 
 /// `courseware_studentmodule` with one big course of `big_rows` rows of about 1.8 KB (CSV
@@ -262,352 +281,13 @@ pub fn lake_path(root: &Path, key: &str) -> PathBuf {
     root.join(key)
 }
 
-// ---------------------------------------------------------------------------------------
-// Athena's view of a file.
-
-/// What Athena reads from a lake file through a table declared with OpenCSVSerde
-/// (`separatorChar ','`, `quoteChar '"'`, `escapeChar '\\'`, `skip.header.line.count 1`):
-/// Hadoop's TextInputFormat splits lines on LF, CR or CRLF; the first line is skipped; each
-/// line is parsed by opencsv 2.3's `CSVParser.parseLine`, ported below rule for rule.
-/// Returns the header fields and the rows as OpenCSVSerde hands them to the engine.
-pub fn read_like_opencsv_serde(data: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::str::from_utf8(data).expect("lake files are UTF-8");
-    assert!(!text.starts_with('\u{feff}'), "no BOM");
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => {
-                lines.push(&text[start..i]);
-                start = i + 1;
-            }
-            b'\r' => {
-                lines.push(&text[start..i]);
-                if i + 1 < bytes.len() && bytes[i + 1] == b'\n' {
-                    i += 1;
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if start < bytes.len() {
-        lines.push(&text[start..]);
-    }
-    let mut rows = lines.into_iter().map(opencsv_parse_line);
-    let header = rows.next().expect("a header line");
-    (header, rows.collect())
-}
-
-/// opencsv 2.3 `CSVParser.parseLine(line, multi=false)` with strictQuotes=false,
-/// ignoreLeadingWhiteSpace=true (the defaults OpenCSVSerde uses). A line ending inside
-/// quotes is an error in single-line mode: the writer must never produce one.
-pub fn opencsv_parse_line(line: &str) -> Vec<String> {
-    const SEP: char = ',';
-    const QUOTE: char = '"';
-    const ESC: char = '\\';
-    let chars: Vec<char> = line.chars().collect();
-    let mut tokens = Vec::new();
-    let mut sb = String::new();
-    let mut in_quotes = false;
-    let mut in_field = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let more = (in_quotes || in_field) && chars.len() > i + 1;
-        if c == ESC {
-            // isNextCharacterEscapable
-            if more && (chars[i + 1] == QUOTE || chars[i + 1] == ESC) {
-                sb.push(chars[i + 1]);
-                i += 1;
-            }
-        } else if c == QUOTE {
-            // isNextCharacterEscapedQuote
-            if more && chars[i + 1] == QUOTE {
-                sb.push(chars[i + 1]);
-                i += 1;
-            } else {
-                // the tricky case of an embedded quote in the middle: a,bc"d"ef,g
-                if i > 2 && chars[i - 1] != SEP && chars.len() > i + 1 && chars[i + 1] != SEP {
-                    if !sb.is_empty() && sb.chars().all(char::is_whitespace) {
-                        sb.clear();
-                    } else {
-                        sb.push(c);
-                    }
-                }
-                in_quotes = !in_quotes;
-            }
-            in_field = !in_field;
-        } else if c == SEP && !in_quotes {
-            tokens.push(std::mem::take(&mut sb));
-            in_field = false;
-        } else {
-            sb.push(c);
-            in_field = true;
-        }
-        i += 1;
-    }
-    assert!(
-        !in_quotes,
-        "Un-terminated quoted field at end of CSV line: {line:?}"
-    );
-    tokens.push(sb);
-    tokens
-}
-
-/// Decodes the dialect's text layer (docs/csv-dialect.md), as the typed views do: the whole
-/// value `\N` is NULL; `\\`, `\n`, `\r` are a backslash, LF, CR. Anything else after a
-/// backslash is a writer bug.
-pub fn decode_text_layer(value: &str) -> Option<String> {
-    if value == "\\N" {
-        return None;
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('\\') => out.push('\\'),
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                other => panic!("invalid escape \\{other:?} in {value:?}"),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
-/// A lake file read like Athena and decoded like the views: header, then rows of
-/// `column → value`.
-pub fn read_table_file(data: &[u8]) -> (Vec<String>, Vec<BTreeMap<String, Option<String>>>) {
-    let (header, rows) = read_like_opencsv_serde(data);
-    let rows = rows
-        .into_iter()
-        .map(|fields| {
-            assert_eq!(
-                fields.len(),
-                header.len(),
-                "every row has every column: {fields:?}"
-            );
-            header
-                .iter()
-                .cloned()
-                .zip(fields.iter().map(|f| decode_text_layer(f)))
-                .collect()
-        })
-        .collect();
-    (header, rows)
-}
-
-// ---------------------------------------------------------------------------------------
-// S3 on the moto server.
-
-pub async fn s3_client() -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .endpoint_url(s3_endpoint())
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// An empty bucket named after the test (emptied if a previous run left objects).
-pub async fn fresh_bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
-    let bucket = format!("edlake-t-{}", name.replace('_', "-"));
-    let _ = client.create_bucket().bucket(&bucket).send().await;
-    for key in all_s3_keys(client, &bucket, "").await {
-        client
-            .delete_object()
-            .bucket(&bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-    }
-    bucket
-}
-
-/// Every key under `prefix` but edlake's own records, sorted.
-pub async fn s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
-    let mut keys = all_s3_keys(client, bucket, prefix).await;
-    keys.retain(|k| !is_edlake_state(k));
-    keys
-}
-
-/// Every key under `prefix`, sorted.
-pub async fn all_s3_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        for o in page.unwrap().contents() {
-            keys.push(o.key().unwrap().to_string());
-        }
-    }
-    keys.sort();
-    keys
-}
-
-pub async fn s3_get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
-    client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .to_vec()
-}
-
-// ---------------------------------------------------------------------------------------
-// Glue and Athena on the moto server.
-
-/// A `[catalog]` section on moto using Glue database `database`.
-pub fn catalog_config(database: &str, bucket: &str) -> String {
-    format!(
-        "[catalog]\nenabled = true\ndatabase = \"{database}\"\nendpoint = \"{}\"\nathena_output = \"s3://{bucket}/athena-results/\"\n",
-        s3_endpoint()
-    )
-}
-
-pub async fn glue_client() -> aws_sdk_glue::Client {
-    let conf = aws_sdk_glue::config::Builder::new()
-        .behavior_version(aws_sdk_glue::config::BehaviorVersion::latest())
-        .region(aws_sdk_glue::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_glue::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .endpoint_url(s3_endpoint())
-        .build();
-    aws_sdk_glue::Client::from_conf(conf)
-}
-
-pub async fn athena_client() -> aws_sdk_athena::Client {
-    let conf = aws_sdk_athena::config::Builder::new()
-        .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
-        .region(aws_sdk_athena::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_athena::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .endpoint_url(s3_endpoint())
-        .build();
-    aws_sdk_athena::Client::from_conf(conf)
-}
-
-/// A Glue database name no earlier run used (moto keeps its state, Athena's query history
-/// included, for as long as the server runs), so a test sees only its own objects.
-pub fn fresh_glue_database(test: &str) -> String {
-    let unique = uuid::Uuid::new_v4().simple().to_string();
-    format!("edlake_t_{test}_{}", &unique[..8])
-}
-
-/// Every statement sent to Athena (moto keeps them all) that mentions `needle`.
-pub async fn athena_queries(athena: &aws_sdk_athena::Client, needle: &str) -> Vec<String> {
-    let ids = athena
-        .list_query_executions()
-        .send()
-        .await
-        .unwrap()
-        .query_execution_ids()
-        .to_vec();
-    let mut out = Vec::new();
-    for id in ids {
-        let q = athena
-            .get_query_execution()
-            .query_execution_id(id)
-            .send()
-            .await
-            .unwrap();
-        let sql = q
-            .query_execution()
-            .and_then(|e| e.query())
-            .unwrap_or_default()
-            .to_string();
-        if sql.contains(needle) {
-            out.push(sql);
-        }
-    }
-    out
-}
-
-/// Does what real Athena does on `CREATE OR REPLACE VIEW "db"."v"` (moto runs no SQL): a
-/// `VIRTUAL_VIEW` table named `v` appears in Glue.
-pub async fn emulate_athena_views(glue: &aws_sdk_glue::Client, statements: &[String]) {
-    for sql in statements {
-        let head = sql.lines().next().unwrap();
-        let name = head
-            .trim_start_matches("CREATE OR REPLACE VIEW ")
-            .trim_end_matches(" AS");
-        let (db, view) = name.split_once('.').unwrap();
-        let (db, view) = (db.trim_matches('"'), view.trim_matches('"'));
-        let _ = glue
-            .delete_table()
-            .database_name(db)
-            .name(view)
-            .send()
-            .await;
-        glue.create_table()
-            .database_name(db)
-            .table_input(
-                aws_sdk_glue::types::TableInput::builder()
-                    .name(view)
-                    .table_type("VIRTUAL_VIEW")
-                    .view_original_text("/* Presto View: e30= */")
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
-/// `(values, location)` of every partition of a Glue table.
-pub async fn glue_partitions(
-    glue: &aws_sdk_glue::Client,
-    db: &str,
-    table: &str,
-) -> Vec<(Vec<String>, String)> {
-    let out = glue
-        .get_partitions()
-        .database_name(db)
-        .table_name(table)
-        .send()
-        .await
-        .unwrap();
-    let mut parts: Vec<_> = out
-        .partitions()
-        .iter()
-        .map(|p| {
-            (
-                p.values().to_vec(),
-                p.storage_descriptor()
-                    .and_then(|sd| sd.location())
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
-    parts.sort();
-    parts
-}
+mod aws;
+mod csv_reader;
+// Each test file uses some of them.
+#[allow(unused_imports)]
+pub use aws::*;
+#[allow(unused_imports)]
+pub use csv_reader::*;
 
 // ---------------------------------------------------------------------------------------
 // MongoDB: the wire-compatible test server (scripts/mongo_server.py).

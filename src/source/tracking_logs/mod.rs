@@ -267,19 +267,7 @@ pub fn for_each_line(
     }
 }
 
-pub fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Makes a rename or unlink in `dir` durable; best effort (some filesystems refuse).
-pub fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
+pub use crate::durable::parent_dir;
 
 /// Rotated files matching `rotated_glob` or edlake's own `<live>-*` names, oldest first.
 /// The live file, the state directory and anything that is not a regular file are left

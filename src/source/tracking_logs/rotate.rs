@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use time::macros::format_description;
 
-use super::{line, parent_dir, sync_dir};
+use super::{line, parent_dir};
+use crate::durable;
 
 /// Names tried (one per second after `now`) before rotation gives up.
 const NAME_ATTEMPTS: u64 = 1000;
@@ -74,7 +75,9 @@ pub fn rotate_if_due(
             .unwrap_or_else(|| "00000000".into());
         dir.join(format!("{name}-{date}-{epoch}"))
     })?;
-    sync_dir(&dir);
+    // Best effort: a rotation lost in a crash only means the file is rotated again, and
+    // found by its fingerprint when shipped.
+    let _ = durable::sync_dir(&dir);
     Ok(Rotation::Rotated(target))
 }
 
