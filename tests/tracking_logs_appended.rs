@@ -267,7 +267,8 @@ fn a_pass_cut_short_then_growth_still_ships_each_line_once() {
     let out = site.ship();
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
-        out.stderr.contains("/day=02: File exists")
+        out.stderr.contains("cannot create ")
+            && out.stderr.contains("/day=02")
             && out.stderr.contains("; it stays on disk for the next pass"),
         "{}",
         out.all()
