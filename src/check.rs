@@ -4,7 +4,7 @@ use anyhow::Result;
 use bytes::Bytes;
 
 use crate::catalog::athena::{self, SdkAthena};
-use crate::catalog::glue::{sdk_clients, SdkGlue};
+use crate::catalog::glue::sdk_clients;
 use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
@@ -197,8 +197,7 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) -> Vec<TablePlan>
 /// workgroup and a trivial query.
 async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Probe>) {
     let db = &config.catalog.database;
-    let (glue_client, athena_client) = sdk_clients(config).await;
-    let glue = SdkGlue::new(glue_client);
+    let (glue, athena_client) = sdk_clients(config).await;
     match glue.database_exists(db).await {
         Ok(true) => probes.push(Probe::ok(format!("glue database {db}"), "exists")),
         Ok(false) => probes.push(Probe::fail(

@@ -442,6 +442,11 @@ pub struct DatalakeConfig {
     pub part_size_mb: u64,
     /// Attempts per S3 request (standard retry mode with jittered backoff).
     pub max_attempts: u32,
+    /// How long one attempt may take to connect (DNS, TCP and TLS) to S3, Glue or Athena.
+    pub connect_timeout_secs: u64,
+    /// How long one attempt may wait for S3's, Glue's or Athena's answer; an upload gets
+    /// one more second per 16 KiB it sends (src/aws.rs).
+    pub request_timeout_secs: u64,
     /// Where partitions spill before upload to S3 (default: the system temp dir).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spool_dir: Option<PathBuf>,
@@ -588,6 +593,8 @@ impl Default for DatalakeConfig {
             upload_concurrency: 4,
             part_size_mb: 16,
             max_attempts: 5,
+            connect_timeout_secs: 10,
+            request_timeout_secs: 30,
             spool_dir: None,
         }
     }
@@ -705,6 +712,9 @@ impl Config {
         }
         if self.datalake.max_attempts == 0 {
             bail!("invalid configuration: datalake.max_attempts must be at least 1");
+        }
+        if self.datalake.connect_timeout_secs == 0 || self.datalake.request_timeout_secs == 0 {
+            bail!("invalid configuration: datalake.connect_timeout_secs and datalake.request_timeout_secs must be at least 1");
         }
         if self.extract.memory_budget_mb == 0 {
             bail!("invalid configuration: extract.memory_budget_mb must be at least 1");

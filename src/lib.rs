@@ -4,6 +4,7 @@
 //! and `check`;
 //! `config` and the CLI sit at the edge.
 
+pub mod aws;
 pub mod catalog;
 pub mod check;
 pub mod config;

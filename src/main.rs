@@ -176,11 +176,12 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Run { once: true, .. } => {
-            if daemon::run_once(config, ctx).await {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("error: a job failed (see the log above)");
-                ExitCode::from(1)
+            match daemon::run_once(config, ctx).await.failure_line() {
+                None => ExitCode::SUCCESS,
+                Some(line) => {
+                    eprintln!("error: {line}");
+                    ExitCode::from(1)
+                }
             }
         }
         Command::Run { once: false, .. } => match daemon::run(config.clone(), ctx).await {

@@ -493,7 +493,7 @@ async fn an_unreachable_catalog_fails_before_anything_is_written() {
         .collect();
     assert_eq!(errors.len(), 1, "{}", out.stderr);
     assert!(
-        errors[0].contains("cannot reach Glue for GetDatabase"),
+        errors[0].contains("cannot reach Glue at http://127.0.0.1:9 for GetDatabase"),
         "{}",
         out.stderr
     );

@@ -420,7 +420,19 @@ async fn run_once_runs_every_job_and_reports_failure() {
     let bad = config.replace("courseware_studentmodule", "no_such_table");
     let out = edlake(&bad, &["run", "--once"], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("error: a job failed"), "{}", out.all());
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    // The last line says which job failed and why.
+    assert_eq!(errors.len(), 1, "{}", out.stderr);
+    assert!(
+        errors[0].starts_with("error: 1 of 1 job(s) failed: extract: ")
+            && errors[0].contains("no_such_table"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]

@@ -266,7 +266,13 @@ fn a_pass_cut_short_then_growth_still_ships_each_line_once() {
     settle();
     let out = site.ship();
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("upload of"), "{}", out.all());
+    assert!(
+        out.stderr.contains("cannot create ")
+            && out.stderr.contains("/day=02")
+            && out.stderr.contains("; it stays on disk for the next pass"),
+        "{}",
+        out.all()
+    );
     assert_eq!(site.events().len(), 1, "day 1 was written");
 
     std::fs::remove_file(&day2).unwrap();

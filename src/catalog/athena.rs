@@ -11,18 +11,26 @@ use aws_sdk_athena::types::{
 use aws_sdk_athena::Client;
 
 use super::{AthenaApi, Polling, QueryState, QueryStatus};
+use crate::aws::Endpoint;
 
 pub struct SdkAthena {
     client: Client,
+    endpoint: Endpoint,
     workgroup: String,
     output: Option<String>,
     database: String,
 }
 
 impl SdkAthena {
-    pub fn new(client: Client, workgroup: &str, output: Option<&str>, database: &str) -> Self {
+    pub fn new(
+        (client, endpoint): (Client, Endpoint),
+        workgroup: &str,
+        output: Option<&str>,
+        database: &str,
+    ) -> Self {
         SdkAthena {
             client,
+            endpoint,
             workgroup: workgroup.to_string(),
             output: output.map(str::to_string),
             database: database.to_string(),
@@ -37,7 +45,7 @@ impl SdkAthena {
             .work_group(&self.workgroup)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("GetWorkGroup", &self.workgroup, &e)))?;
+            .map_err(|e| anyhow!(self.describe("GetWorkGroup", &self.workgroup, &e)))?;
         let Some(workgroup) = out.work_group() else {
             bail!(
                 "Athena workgroup {} does not exist (create it or set catalog.athena_workgroup)",
@@ -54,12 +62,14 @@ impl SdkAthena {
     }
 }
 
-fn describe<E, R>(operation: &str, target: &str, err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    super::describe_sdk_error("Athena", "athena", operation, target, err)
+impl SdkAthena {
+    fn describe<E, R>(&self, operation: &str, target: &str, err: &SdkError<E, R>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        super::describe_sdk_error(&self.endpoint, "athena", operation, target, err)
+    }
 }
 
 #[async_trait]
@@ -83,7 +93,7 @@ impl AthenaApi for SdkAthena {
             );
         }
         let out = req.send().await.map_err(|e| {
-            anyhow!(describe(
+            anyhow!(self.describe(
                 "StartQueryExecution",
                 &format!("in workgroup {}", self.workgroup),
                 &e
@@ -101,7 +111,7 @@ impl AthenaApi for SdkAthena {
             .query_execution_id(id)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("GetQueryExecution", id, &e)))?;
+            .map_err(|e| anyhow!(self.describe("GetQueryExecution", id, &e)))?;
         let status = out.query_execution().and_then(|q| q.status());
         let state = match status.and_then(|s| s.state()) {
             Some(QueryExecutionState::Succeeded) => QueryState::Succeeded,
@@ -125,7 +135,7 @@ impl AthenaApi for SdkAthena {
             .query_execution_id(id)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("StopQueryExecution", id, &e)))?;
+            .map_err(|e| anyhow!(self.describe("StopQueryExecution", id, &e)))?;
         Ok(())
     }
 }

@@ -15,14 +15,17 @@ use aws_sdk_glue::types::{
 };
 use aws_sdk_glue::Client;
 
+use crate::aws::Endpoint;
+
 use super::{
     CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage, PartitionSpec,
     TableDefinition, PARTITION_PAGE_SIZE,
 };
 use crate::config::Config;
 
-/// Glue and Athena clients sharing one AWS configuration.
-pub async fn sdk_clients(config: &Config) -> (Client, aws_sdk_athena::Client) {
+/// Glue and Athena clients sharing one AWS configuration, each with its endpoint (for
+/// messages). They share `[datalake]`'s timeouts: the same link.
+pub async fn sdk_clients(config: &Config) -> (SdkGlue, (aws_sdk_athena::Client, Endpoint)) {
     let settings = &config.catalog;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(region) = settings.region.as_ref().or(config.datalake.region.as_ref()) {
@@ -32,35 +35,58 @@ pub async fn sdk_clients(config: &Config) -> (Client, aws_sdk_athena::Client) {
         loader = loader.endpoint_url(endpoint);
     }
     let shared = loader.load().await;
+    let region = shared
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let endpoint = |service, host| {
+        Endpoint::new(
+            service,
+            host,
+            settings.endpoint.as_deref(),
+            &region,
+            "the network, the region and catalog.endpoint",
+            settings.max_attempts,
+            &config.datalake,
+        )
+    };
+    let (glue_endpoint, athena_endpoint) = (endpoint("Glue", "glue"), endpoint("Athena", "athena"));
     let retry = RetryConfig::standard().with_max_attempts(settings.max_attempts);
-    let mut glue = aws_sdk_glue::config::Builder::from(&shared).retry_config(retry.clone());
-    let mut athena = aws_sdk_athena::config::Builder::from(&shared).retry_config(retry);
+    let mut glue = aws_sdk_glue::config::Builder::from(&shared)
+        .retry_config(retry.clone())
+        .timeout_config(glue_endpoint.timeouts());
+    let mut athena = aws_sdk_athena::config::Builder::from(&shared)
+        .retry_config(retry)
+        .timeout_config(athena_endpoint.timeouts());
     if shared.region().is_none() {
-        glue = glue.region(Region::new("us-east-1"));
-        athena = athena.region(aws_sdk_athena::config::Region::new("us-east-1"));
+        glue = glue.region(Region::new(region.clone()));
+        athena = athena.region(aws_sdk_athena::config::Region::new(region));
     }
     (
-        Client::from_conf(glue.build()),
-        aws_sdk_athena::Client::from_conf(athena.build()),
+        SdkGlue {
+            client: Client::from_conf(glue.build()),
+            endpoint: glue_endpoint,
+        },
+        (
+            aws_sdk_athena::Client::from_conf(athena.build()),
+            athena_endpoint,
+        ),
     )
 }
 
 pub struct SdkGlue {
     client: Client,
+    endpoint: Endpoint,
 }
 
 impl SdkGlue {
-    pub fn new(client: Client) -> SdkGlue {
-        SdkGlue { client }
+    fn describe<E, R>(&self, operation: &str, target: &str, err: &SdkError<E, R>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        super::describe_sdk_error(&self.endpoint, "glue", operation, target, err)
     }
-}
-
-fn describe<E, R>(operation: &str, target: &str, err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    super::describe_sdk_error("Glue", "glue", operation, target, err)
 }
 
 fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
@@ -197,7 +223,7 @@ impl GlueApi for SdkGlue {
         match self.client.get_database().name(database).send().await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(anyhow!(describe("GetDatabase", database, &e))),
+            Err(e) => Err(anyhow!(self.describe("GetDatabase", database, &e))),
         }
     }
 
@@ -221,7 +247,7 @@ impl GlueApi for SdkGlue {
             {
                 Ok(())
             }
-            Err(e) => Err(anyhow!(describe("CreateDatabase", database, &e))),
+            Err(e) => Err(anyhow!(self.describe("CreateDatabase", database, &e))),
         }
     }
 
@@ -236,7 +262,7 @@ impl GlueApi for SdkGlue {
         {
             Ok(out) => Ok(out.table().map(definition)),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(anyhow!(describe(
+            Err(e) => Err(anyhow!(self.describe(
                 "GetTable",
                 &format!("{database}.{table}"),
                 &e
@@ -251,7 +277,9 @@ impl GlueApi for SdkGlue {
             .table_input(table_input(table, def)?)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("CreateTable", &format!("{database}.{table}"), &e)))?;
+            .map_err(|e| {
+                anyhow!(self.describe("CreateTable", &format!("{database}.{table}"), &e))
+            })?;
         Ok(())
     }
 
@@ -264,7 +292,9 @@ impl GlueApi for SdkGlue {
             .skip_archive(true)
             .send()
             .await
-            .map_err(|e| anyhow!(describe("UpdateTable", &format!("{database}.{table}"), &e)))?;
+            .map_err(|e| {
+                anyhow!(self.describe("UpdateTable", &format!("{database}.{table}"), &e))
+            })?;
         Ok(())
     }
 
@@ -286,11 +316,7 @@ impl GlueApi for SdkGlue {
             .send()
             .await
             .map_err(|e| {
-                anyhow!(describe(
-                    "GetPartitions",
-                    &format!("{database}.{table}"),
-                    &e
-                ))
+                anyhow!(self.describe("GetPartitions", &format!("{database}.{table}"), &e))
             })?;
         Ok(PartitionPage {
             partitions: out
@@ -339,11 +365,7 @@ impl GlueApi for SdkGlue {
             .send()
             .await
             .map_err(|e| {
-                anyhow!(describe(
-                    "BatchCreatePartition",
-                    &format!("{database}.{table}"),
-                    &e
-                ))
+                anyhow!(self.describe("BatchCreatePartition", &format!("{database}.{table}"), &e))
             })?;
         Ok(out
             .errors()
@@ -377,11 +399,7 @@ impl GlueApi for SdkGlue {
             .send()
             .await
             .map_err(|e| {
-                anyhow!(describe(
-                    "BatchUpdatePartition",
-                    &format!("{database}.{table}"),
-                    &e
-                ))
+                anyhow!(self.describe("BatchUpdatePartition", &format!("{database}.{table}"), &e))
             })?;
         Ok(out
             .errors()
@@ -413,11 +431,7 @@ impl GlueApi for SdkGlue {
             .send()
             .await
             .map_err(|e| {
-                anyhow!(describe(
-                    "BatchDeletePartition",
-                    &format!("{database}.{table}"),
-                    &e
-                ))
+                anyhow!(self.describe("BatchDeletePartition", &format!("{database}.{table}"), &e))
             })?;
         Ok(out
             .errors()

@@ -447,7 +447,7 @@ pub fn plan_partitions(
 /// One operator line for a failed AWS call: service, operation and object, AWS's code and
 /// message, and what to check. Both SDKs share the error type.
 pub(crate) fn describe_sdk_error<E, R>(
-    service: &str,
+    endpoint: &crate::aws::Endpoint,
     iam_prefix: &str,
     operation: &str,
     target: &str,
@@ -455,19 +455,25 @@ pub(crate) fn describe_sdk_error<E, R>(
 ) -> String
 where
     E: aws_sdk_glue::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     use aws_sdk_glue::error::SdkError;
+    let service = endpoint.service;
+    if let Some(why) = endpoint.network_failure(err, endpoint.answer) {
+        return format!(
+            "cannot reach {service} at {} for {operation} {target}: {why}",
+            endpoint.url
+        );
+    }
     match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
-            "cannot reach {service} for {operation} {target} (check the network, the region and catalog.endpoint)"
-        ),
         SdkError::ServiceError(service_err) => {
             let e = service_err.err();
             let code = e.code().unwrap_or("UnknownError");
             let message = e.message().unwrap_or_default();
             let hint = match code {
-                "AccessDeniedException" => format!(" (allow {iam_prefix}:{operation} in the IAM policy)"),
+                "AccessDeniedException" => {
+                    format!(" (allow {iam_prefix}:{operation} in the IAM policy)")
+                }
                 "TooManyRequestsException" | "ThrottlingException" => {
                     " (quota or rate limit reached; rerun later or raise the quota)".into()
                 }
@@ -541,7 +547,7 @@ impl Catalog {
         let settings = &config.catalog;
         let (glue, athena) = glue::sdk_clients(config).await;
         Ok(Catalog::new(
-            Arc::new(glue::SdkGlue::new(glue)),
+            Arc::new(glue),
             Arc::new(athena::SdkAthena::new(
                 athena,
                 &settings.athena_workgroup,

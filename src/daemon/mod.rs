@@ -199,12 +199,13 @@ pub async fn run_job(
     }
 }
 
+/// Runs `job`, logs and counts the outcome; why it failed, on one line.
 async fn run_and_record(
     config: &Config,
     ctx: &Context,
     job: JobKind,
     metrics: &Mutex<Metrics>,
-) -> bool {
+) -> Result<(), String> {
     metrics
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -213,42 +214,83 @@ async fn run_and_record(
     let started = Instant::now();
     let result = run_job(config, ctx, job, metrics).await;
     let elapsed = started.elapsed();
-    let ok = result.is_ok();
-    match result {
-        Ok(summary) => tracing::info!(
-            job = job.name(),
-            seconds = elapsed.as_secs_f64(),
-            "job succeeded: {summary}"
-        ),
-        Err(e) => tracing::error!(
-            job = job.name(),
-            seconds = elapsed.as_secs_f64(),
-            "job failed: {}",
-            format!("{e:#}").replace('\n', " ")
-        ),
-    }
+    let outcome = match result {
+        Ok(summary) => {
+            tracing::info!(
+                job = job.name(),
+                seconds = elapsed.as_secs_f64(),
+                "job succeeded: {summary}"
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let why = format!("{e:#}").replace('\n', " ");
+            tracing::error!(
+                job = job.name(),
+                seconds = elapsed.as_secs_f64(),
+                "job failed: {why}"
+            );
+            Err(why)
+        }
+    };
     metrics
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .finished(job, ok, elapsed);
-    ok
+        .finished(job, outcome.is_ok(), elapsed);
+    outcome
 }
 
-/// `edlake run --once`: every job once, in order, none started after `ctx.stop`; whether
-/// all succeeded.
-pub async fn run_once(config: &Config, ctx: &Context) -> bool {
+/// What `edlake run --once` did.
+#[derive(Debug, Default)]
+pub struct OnceReport {
+    /// The jobs that were on.
+    pub jobs: usize,
+    /// The jobs that failed or were not started, each with why.
+    pub failed: Vec<(JobKind, String)>,
+}
+
+impl OnceReport {
+    /// The line a failed `run --once` ends with: which jobs failed and why, so that a
+    /// CronJob's last line is enough.
+    pub fn failure_line(&self) -> Option<String> {
+        if self.failed.is_empty() {
+            return None;
+        }
+        let each: Vec<String> = self
+            .failed
+            .iter()
+            .map(|(job, why)| format!("{}: {why}", job.name()))
+            .collect();
+        Some(format!(
+            "{} of {} job(s) failed: {}",
+            self.failed.len(),
+            self.jobs,
+            each.join("; ")
+        ))
+    }
+}
+
+/// `edlake run --once`: every job once, in order, none started after `ctx.stop`.
+pub async fn run_once(config: &Config, ctx: &Context) -> OnceReport {
     let jobs = jobs(config);
     let metrics = Mutex::new(Metrics::new(&[]));
-    let mut all_ok = true;
+    let mut report = OnceReport {
+        jobs: jobs.len(),
+        failed: Vec::new(),
+    };
     for (job, _) in jobs {
         if ctx.stop.is_cancelled() {
             tracing::warn!(job = job.name(), "not started: edlake is stopping");
-            all_ok = false;
+            report
+                .failed
+                .push((job, "not started: edlake is stopping".into()));
             continue;
         }
-        all_ok &= run_and_record(config, ctx, job, &metrics).await;
+        if let Err(why) = run_and_record(config, ctx, job, &metrics).await {
+            report.failed.push((job, why));
+        }
     }
-    all_ok
+    report
 }
 
 /// `edlake run`: schedules every job until `ctx.stop` (SIGTERM or SIGINT).
@@ -349,6 +391,7 @@ async fn job_loop(
         if *stop.borrow() {
             return;
         }
-        run_and_record(config, ctx, job, metrics).await;
+        // Logged and counted; the job runs again at its next tick.
+        let _ = run_and_record(config, ctx, job, metrics).await;
     }
 }

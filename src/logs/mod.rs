@@ -134,11 +134,21 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
         }
         let outcome = shipper.ship_file(&file, &mut present, &mut report).await;
         if let Err(e) = outcome {
-            let message = format!("tracking log {}: {e:#}", file.path.display());
+            let mut message = format!("tracking log {}: {e:#}", file.path.display());
+            let store_down = e.downcast_ref::<StoreFailure>().is_some();
+            if store_down {
+                // The destination is down: the other files would fail the same way, and
+                // stay on disk as this one does.
+                message += &match total - i - 1 {
+                    0 => "; it stays on disk for the next pass".to_string(),
+                    n => {
+                        format!("; it and {n} other rotated file(s) stay on disk for the next pass")
+                    }
+                };
+            }
             tracing::error!("{message}");
             report.failures.push(message);
-            if e.downcast_ref::<StoreFailure>().is_some() {
-                // The destination is down: the other files would fail the same way.
+            if store_down {
                 break;
             }
         }
@@ -243,13 +253,7 @@ async fn put(store: &dyn Store, key: &str, path: &Path) -> Result<()> {
     store
         .put(key, Payload::File(path.to_path_buf()))
         .await
-        .map_err(|e| {
-            StoreFailure(format!(
-                "upload of {key} to {} failed: {e:#} (nothing is recorded; the next pass ships the file again to the same objects)",
-                store.describe()
-            ))
-            .into()
-        })
+        .map_err(|e| StoreFailure(format!("{e:#}")).into())
 }
 
 fn remove(path: &Path, report: &mut ShipReport) {

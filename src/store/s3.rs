@@ -5,6 +5,7 @@
 //! visible whole. A failed multipart upload is aborted so no parts linger.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
 use super::{join_key, Payload, Store};
+use crate::aws::Endpoint;
 use crate::config::{ChecksumMode, DatalakeConfig};
 
 /// Aborts a multipart upload that is dropped before it completed or failed, in a cleanup
@@ -57,6 +59,7 @@ pub struct S3Store {
     part_concurrency: usize,
     sse_kms_key_id: Option<String>,
     spool_dir: PathBuf,
+    endpoint: Endpoint,
 }
 
 impl S3Store {
@@ -66,10 +69,24 @@ impl S3Store {
             loader = loader.region(Region::new(region.clone()));
         }
         let shared = loader.load().await;
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let endpoint = Endpoint::new(
+            "S3",
+            "s3",
+            cfg.endpoint.as_deref(),
+            &region,
+            "the network and datalake.endpoint",
+            cfg.max_attempts,
+            cfg,
+        );
         let mut builder = aws_sdk_s3::config::Builder::from(&shared)
-            .retry_config(RetryConfig::standard().with_max_attempts(cfg.max_attempts));
+            .retry_config(RetryConfig::standard().with_max_attempts(cfg.max_attempts))
+            .timeout_config(endpoint.timeouts());
         if shared.region().is_none() {
-            builder = builder.region(Region::new("us-east-1"));
+            builder = builder.region(Region::new(region));
         }
         if let Some(endpoint) = &cfg.endpoint {
             // S3-compatible stores (MinIO, Ceph, moto) need path-style addressing.
@@ -88,6 +105,7 @@ impl S3Store {
             part_concurrency: cfg.upload_concurrency,
             sse_kms_key_id: cfg.sse_kms_key_id.clone(),
             spool_dir: cfg.spool_dir.clone().unwrap_or_else(std::env::temp_dir),
+            endpoint,
         })
     }
 
@@ -99,7 +117,17 @@ impl S3Store {
         format!("s3://{}/{}", self.bucket, self.full_key(key))
     }
 
-    async fn put_single(&self, key: &str, body: ByteStream) -> Result<()> {
+    /// One limit per attempt of an upload of `size` bytes: a slow link still gets through.
+    fn upload_override(&self, size: u64) -> (aws_sdk_s3::config::Builder, Duration) {
+        let limit = self.endpoint.upload_timeout(size);
+        (
+            aws_sdk_s3::config::Builder::new().timeout_config(self.endpoint.timeouts_for(limit)),
+            limit,
+        )
+    }
+
+    async fn put_single(&self, key: &str, body: ByteStream, size: u64) -> Result<()> {
+        let (timeouts, limit) = self.upload_override(size);
         let mut req = self
             .client
             .put_object()
@@ -111,9 +139,11 @@ impl S3Store {
                 .server_side_encryption(ServerSideEncryption::AwsKms)
                 .ssekms_key_id(kms);
         }
-        req.send()
+        req.customize()
+            .config_override(timeouts)
+            .send()
             .await
-            .map_err(|e| anyhow!(describe("upload", &self.url(key), &self.bucket, &e)))?;
+            .map_err(|e| anyhow!(self.explain_within("upload", &self.url(key), &e, limit)))?;
         Ok(())
     }
 
@@ -148,7 +178,7 @@ impl S3Store {
         let mut guard = created
             .await
             .map_err(|e| anyhow!("starting the upload of {}: {e}", self.url(key)))?
-            .map_err(|e| anyhow!(describe("start upload", &self.url(key), &self.bucket, &e)))?
+            .map_err(|e| anyhow!(self.explain("start upload", &self.url(key), &e)))?
             .ok_or_else(|| anyhow!("S3 returned no upload id for {}", self.url(key)))?;
         let upload_id = guard.upload_id.clone().expect("set above");
         match self
@@ -196,6 +226,7 @@ impl S3Store {
                     .await
                     .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
                 let number = i as i32 + 1;
+                let (timeouts, limit) = self.upload_override(length);
                 let out = self
                     .client
                     .upload_part()
@@ -204,10 +235,12 @@ impl S3Store {
                     .upload_id(upload_id)
                     .part_number(number)
                     .body(body)
+                    .customize()
+                    .config_override(timeouts)
                     .send()
                     .await
                     .map_err(|e| {
-                        anyhow!(describe("upload part of", &self.url(key), &self.bucket, &e))
+                        anyhow!(self.explain_within("upload part of", &self.url(key), &e, limit))
                     })?;
                 Ok::<_, anyhow::Error>(
                     CompletedPart::builder()
@@ -233,14 +266,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(describe(
-                    "complete upload of",
-                    &self.url(key),
-                    &self.bucket,
-                    &e
-                ))
-            })?;
+            .map_err(|e| anyhow!(self.explain("complete upload of", &self.url(key), &e)))?;
         Ok(())
     }
 }
@@ -257,14 +283,17 @@ impl Store for S3Store {
 
     async fn put(&self, key: &str, payload: Payload) -> Result<()> {
         match payload {
-            Payload::Bytes(bytes) => self.put_single(key, ByteStream::from(bytes)).await,
+            Payload::Bytes(bytes) => {
+                let size = bytes.len() as u64;
+                self.put_single(key, ByteStream::from(bytes), size).await
+            }
             Payload::File(path) => {
                 let size = tokio::fs::metadata(&path).await?.len();
                 let result = if size <= self.part_size {
                     let body = ByteStream::from_path(&path)
                         .await
                         .map_err(|e| anyhow!("cannot read spool file {}: {e}", path.display()))?;
-                    self.put_single(key, body).await
+                    self.put_single(key, body, size).await
                 } else {
                     self.put_multipart(key, &path, size).await
                 };
@@ -297,8 +326,7 @@ impl Store for S3Store {
             .send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| anyhow!(describe("list", &self.url(prefix), &self.bucket, &e)))?;
+            let page = page.map_err(|e| anyhow!(self.explain("list", &self.url(prefix), &e)))?;
             for object in page.contents() {
                 if let Some(k) = object.key() {
                     keys.push(k[strip.min(k.len())..].to_string());
@@ -327,7 +355,7 @@ impl Store for S3Store {
                 )
                 .send()
                 .await
-                .map_err(|e| anyhow!(describe("delete", &self.describe(), &self.bucket, &e)))?;
+                .map_err(|e| anyhow!(self.explain("delete", &Store::describe(self), &e)))?;
             if let Some(err) = out.errors().first() {
                 return Err(anyhow!(
                     "cannot delete s3://{}/{}: {} {}",
@@ -352,16 +380,23 @@ impl Store for S3Store {
         {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(anyhow!(describe("read", &self.url(key), &self.bucket, &e))),
+            Err(e) => return Err(anyhow!(self.explain("read", &self.url(key), &e))),
         };
         let tag = out
             .e_tag()
             .ok_or_else(|| anyhow!("S3 returned no ETag for {}", self.url(key)))?
             .to_string();
-        let data = out
-            .body
-            .collect()
+        // The body streams after the answer's head, outside the attempt's limit.
+        let data = tokio::time::timeout(self.endpoint.answer, out.body.collect())
             .await
+            .map_err(|_| {
+                anyhow!(
+                    "cannot read {}: S3 at {} sent no data for {} s (check the network)",
+                    self.url(key),
+                    self.endpoint.url,
+                    self.endpoint.answer.as_secs()
+                )
+            })?
             .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
             .into_bytes();
         Ok(Some((data, tag)))
@@ -402,7 +437,7 @@ impl Store for S3Store {
             {
                 Ok(None)
             }
-            Err(e) => Err(anyhow!(describe("write", &self.url(key), &self.bucket, &e))),
+            Err(e) => Err(anyhow!(self.explain("write", &self.url(key), &e))),
         }
     }
 
@@ -411,39 +446,59 @@ impl Store for S3Store {
     }
 }
 
-/// One line for an S3 failure: the operation, the object, and what to check.
-fn describe<E>(op: &str, what: &str, bucket: &str, err: &SdkError<E, HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
-            "cannot {op} {what}: the S3 endpoint is unreachable (check datalake.endpoint, the network and AWS_REGION)"
-        ),
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            match e.code() {
-                Some("NoSuchBucket") => format!(
-                    "cannot {op} {what}: bucket {bucket} does not exist (create it or fix datalake.url)"
-                ),
-                Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => format!(
-                    "cannot {op} {what}: {} {} (check the AWS credentials and the IAM policy)",
-                    e.code().unwrap_or_default(),
-                    e.message().unwrap_or_default()
-                ),
-                Some(code) => format!(
-                    "cannot {op} {what}: {code} {}",
-                    e.message().unwrap_or_default()
-                ),
-                None => format!(
-                    "cannot {op} {what}: HTTP {}",
-                    service.raw().status().as_u16()
-                ),
-            }
+impl S3Store {
+    /// One line for an S3 failure: the operation, the object, and what to check.
+    fn explain<E>(&self, op: &str, what: &str, err: &SdkError<E, HttpResponse>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.explain_within(op, what, err, self.endpoint.answer)
+    }
+
+    /// [`S3Store::explain`] of an attempt limited to `limit`.
+    fn explain_within<E>(
+        &self,
+        op: &str,
+        what: &str,
+        err: &SdkError<E, HttpResponse>,
+        limit: Duration,
+    ) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if let Some(why) = self.endpoint.network_failure(err, limit) {
+            return format!(
+                "cannot reach S3 at {} to {op} {what}: {why}",
+                self.endpoint.url
+            );
         }
-        other => format!(
-            "cannot {op} {what}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(other)
-        ),
+        let bucket = &self.bucket;
+        match err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                match e.code() {
+                    Some("NoSuchBucket") => format!(
+                        "cannot {op} {what}: bucket {bucket} does not exist (create it or fix datalake.url)"
+                    ),
+                    Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => format!(
+                        "cannot {op} {what}: {} {} (check the AWS credentials and the IAM policy)",
+                        e.code().unwrap_or_default(),
+                        e.message().unwrap_or_default()
+                    ),
+                    Some(code) => format!(
+                        "cannot {op} {what}: {code} {}",
+                        e.message().unwrap_or_default()
+                    ),
+                    None => format!(
+                        "cannot {op} {what}: HTTP {}",
+                        service.raw().status().as_u16()
+                    ),
+                }
+            }
+            other => format!(
+                "cannot {op} {what}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(other)
+            ),
+        }
     }
 }
