@@ -103,7 +103,9 @@ async fn every_line_once_through_rotations_and_kill_9() {
     eprintln!("kill schedule seed {seed}");
     let mut rng = Lcg(seed);
     let (mut kills, mut runs) = (0, 0);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // A liveness bound only: on a loaded machine (the whole suite at once) the writers and
+    // the passes are slower.
+    let deadline = Instant::now() + Duration::from_secs(150);
     while writers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) || kills < 15 {
         assert!(Instant::now() < deadline, "writers did not finish");
         let mut child = edlake_command(&config_file, &["logs", "ship"])
@@ -112,7 +114,8 @@ async fn every_line_once_through_rotations_and_kill_9() {
             .spawn()
             .unwrap();
         runs += 1;
-        std::thread::sleep(Duration::from_millis(rng.below(500)));
+        // A pass with nothing new takes well under 250 ms: most draws land inside one.
+        std::thread::sleep(Duration::from_millis(rng.below(250)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
