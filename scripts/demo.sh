@@ -34,7 +34,7 @@ echo "== Learners answer 25 problems; edlake extract reads only those rows (incr
 mariadb -h127.0.0.1 -uopenedx -popenedx openedx -e "UPDATE courseware_studentmodule
   SET grade = 1, state = '{\"attempts\": 2}', modified = UTC_TIMESTAMP(6) ORDER BY id DESC LIMIT 25"
 ./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule
-find datalake/openedx/courseware_studentmodule -name '*.delta-*.csv' | sort | head -3 | sed 's/^/  /'
+find datalake/openedx/courseware_studentmodule -name '*.delta-*.csv' | sort | sed -n '1,3s/^/  /p'
 
 echo
 echo "== edlake logs ship (an LMS-like writer fills ./demo-logs/tracking.log first)"
@@ -48,10 +48,10 @@ echo "== What was written"
 echo "Tables:"
 find datalake -mindepth 2 -maxdepth 2 -type d | sort | sed 's/^/  /'
 echo "courseware_studentmodule partitions (one per course, Hive-escaped course ids):"
-find datalake/openedx/courseware_studentmodule -name '*.csv' | sort | head -8 | sed 's/^/  /'
+find datalake/openedx/courseware_studentmodule -name '*.csv' | sort | sed -n '1,8s/^/  /p'
 echo "  … $(find datalake/openedx/courseware_studentmodule -name '*.csv' | wc -l) files in all, $(du -sh datalake | cut -f1) in the lake"
 echo "course_structures: one partition per course (an outline row per block):"
-find datalake/openedx/course_structures -name '*.csv' | sort | head -3 | sed 's/^/  /'
+find datalake/openedx/course_structures -name '*.csv' | sort | sed -n '1,3s/^/  /p'
 echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\"):"
 head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'
 echo "tracking_logs: gzip JSON lines by event day (the demo events straddle midnight):"
