@@ -293,12 +293,13 @@ async fn sigterm_during_an_upload_leaves_nothing_partial() {
         ),
     );
     let mut child = start(dir.path(), &config);
-    // Stop it as soon as the first extraction has started uploading.
-    wait_for("the upload to start", Duration::from_secs(60), || {
-        let body = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
-        metric(&body, "edlake_job_running{job=\"extract\"}") == 1.0
-    });
-    std::thread::sleep(Duration::from_millis(1500));
+    // Stop it as soon as the first extraction has a multipart upload open (a fixed wait
+    // after the job starts can find the extraction already done).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while open_multipart_uploads(&s3, &bucket).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no upload started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let stderr = stop_within_10s(&mut child);
     assert!(
         stderr.contains("cancelling jobs still running"),
