@@ -11,8 +11,9 @@ use crate::lake::Layout;
 use crate::lease;
 use crate::source::course_structures::index;
 use crate::source::course_structures::modulestore::ModuleStore;
-use crate::source::mysql::{plan_columns, MysqlSource, TablePlan};
+use crate::source::mysql::{plan_columns, MysqlSource};
 use crate::store::{self, Payload, Store};
+use crate::table::TablePlan;
 
 pub struct Probe {
     pub what: String,

@@ -15,7 +15,7 @@ use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::secret::{Secret, SecretUrl};
-use crate::source::mysql::validate_identifier;
+use crate::table::validate_identifier;
 
 /// The config file read when neither `--config` nor `EDLAKE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";
@@ -754,12 +754,10 @@ impl Config {
         for t in &self.tables {
             validate_identifier(&t.name)
                 .with_context(|| format!("invalid configuration: table name {:?}", t.name))?;
-            if t.name
-                .eq_ignore_ascii_case(crate::extract::course_structures::TABLE)
-            {
+            if t.name.eq_ignore_ascii_case(crate::table::COURSE_STRUCTURES) {
                 bail!("invalid configuration: {} is extracted from MongoDB (set mongodb.url), not listed in tables", t.name);
             }
-            if t.name.eq_ignore_ascii_case(crate::logs::TABLE) {
+            if t.name.eq_ignore_ascii_case(crate::table::TRACKING_LOGS) {
                 bail!("invalid configuration: {} is shipped from the log files (set tracking_logs.path), not listed in tables", t.name);
             }
             if !seen.insert(t.name.as_str()) {
@@ -827,9 +825,9 @@ impl Config {
     }
 
     /// The privacy policy of `table`: the profile's entries, `[privacy]`'s and the table's own.
-    pub fn column_policy(&self, table: &TableConfig) -> crate::privacy::ColumnPolicy {
+    pub fn column_policy(&self, table: &TableConfig) -> crate::table::ColumnPolicy {
         use crate::privacy::{PSEUDONYMOUS_DROP, PSEUDONYMOUS_HASH};
-        let mut policy = crate::privacy::ColumnPolicy::default();
+        let mut policy = crate::table::ColumnPolicy::default();
         let this = |entry: &str| {
             entry
                 .split_once('.')
@@ -1021,7 +1019,7 @@ impl Config {
     /// The tracking logs as a lake table (for names and the catalog).
     pub fn tracking_logs_table(&self) -> TableConfig {
         TableConfig {
-            name: crate::logs::TABLE.into(),
+            name: crate::table::TRACKING_LOGS.into(),
             partition_by: vec!["year".into(), "month".into(), "day".into()],
             raw_table: self.tracking_logs.raw_table.clone(),
             view: self.tracking_logs.view.clone(),
@@ -1038,7 +1036,7 @@ impl Config {
     /// new version rewrites one file.
     pub fn course_structures_table(&self) -> TableConfig {
         TableConfig {
-            name: crate::extract::course_structures::TABLE.into(),
+            name: crate::table::COURSE_STRUCTURES.into(),
             partition_by: vec!["course_id".into()],
             raw_table: self.course_structures.raw_table.clone(),
             view: self.course_structures.view.clone(),

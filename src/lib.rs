@@ -24,4 +24,5 @@ pub mod shutdown;
 pub mod source;
 pub mod store;
 pub mod sync;
+pub mod table;
 pub mod testing;

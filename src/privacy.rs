@@ -90,22 +90,6 @@ impl Pseudonymizer {
     }
 }
 
-/// What happens to a table's columns beyond `exclude_columns`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ColumnPolicy {
-    pub drop: Vec<String>,
-    pub pseudonymize: Vec<String>,
-    /// Columns named explicitly (config lists, not the profile): they must exist, so a typo
-    /// cannot leave a personal column exported raw.
-    pub required: Vec<String>,
-}
-
-impl ColumnPolicy {
-    pub fn drops(&self, column: &str) -> bool {
-        self.drop.iter().any(|c| c.eq_ignore_ascii_case(column))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

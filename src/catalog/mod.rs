@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, LakeLocation, TableConfig};
 use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
-use crate::source::mysql::{Column, TablePlan};
 use crate::store::join_key;
+use crate::table::{Column, TablePlan};
 
 pub mod athena;
 pub mod glue;

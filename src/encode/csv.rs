@@ -15,45 +15,10 @@
 
 use csv_core::{QuoteStyle, Terminator, WriteResult, Writer, WriterBuilder};
 
+use crate::table::ColumnKind;
+
 /// NULL as it appears in the file: layer 1 `\N`, each backslash doubled by layer 2.
 pub const NULL_FIELD: &[u8] = br"\\N";
-
-/// How a MySQL column's text-protocol value is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// Character data: escaped as described above.
-    Text,
-    /// BINARY, VARBINARY, BLOBs, geometry: uppercase hex, as MySQL's HEX().
-    Binary,
-    /// Integers, YEAR, DECIMAL, FLOAT, DOUBLE: MySQL's own text, exact and ASCII.
-    Number,
-    /// DATETIME, TIMESTAMP: `YYYY-MM-DD HH:MM:SS.ffffff`, always six fraction digits.
-    DateTime,
-    /// TIME: `[-]HHH:MM:SS.ffffff`, always six fraction digits.
-    Time,
-    /// DATE: `YYYY-MM-DD`.
-    Date,
-    /// BIT(n): the unsigned integer value in decimal.
-    Bit,
-}
-
-impl ColumnKind {
-    /// From information_schema.COLUMNS.DATA_TYPE.
-    pub fn from_mysql(data_type: &str) -> ColumnKind {
-        match data_type.to_ascii_lowercase().as_str() {
-            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "decimal"
-            | "numeric" | "float" | "double" | "real" | "year" => ColumnKind::Number,
-            "datetime" | "timestamp" => ColumnKind::DateTime,
-            "date" => ColumnKind::Date,
-            "time" => ColumnKind::Time,
-            "bit" => ColumnKind::Bit,
-            "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob"
-            | "geometry" | "point" | "linestring" | "polygon" | "multipoint"
-            | "multilinestring" | "multipolygon" | "geometrycollection" => ColumnKind::Binary,
-            _ => ColumnKind::Text,
-        }
-    }
-}
 
 /// Encodes rows into CSV lines. One encoder is reused for a whole table.
 pub struct RowEncoder {

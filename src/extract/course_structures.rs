@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::TableReport;
 use crate::catalog::{self, Catalog, CatalogColumn, Deletes, PartitionSpec, TableSpec};
 use crate::config::{Config, CourseIndexSource};
-use crate::encode::csv::{ColumnKind, RowEncoder};
+use crate::encode::csv::RowEncoder;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::source::course_structures::index::{self, CourseIndex};
@@ -29,9 +29,10 @@ use crate::source::course_structures::{
 };
 use crate::source::mysql::MysqlSource;
 use crate::store::{Payload, Store};
+use crate::table::ColumnKind;
 use tokio_util::sync::CancellationToken;
 
-pub const TABLE: &str = "course_structures";
+pub use crate::table::COURSE_STRUCTURES as TABLE;
 
 /// Raised when the rows made from an unchanged structure change (new columns, a fix in the
 /// tree logic): every course is then written again on the next run.

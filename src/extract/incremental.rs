@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 
 use crate::config::IncrementalSettings;
 use crate::lake::Layout;
-use crate::source::mysql::{ChangedSince, Incremental, TablePlan};
+use crate::source::mysql::ChangedSince;
 use crate::store::Store;
+use crate::table::{Incremental, TablePlan};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watermark {

@@ -28,13 +28,14 @@ use super::spool::{push_key_value, Spool, SpooledPartition};
 use super::TableReport;
 use crate::catalog::{self, Catalog, Deletes, PartitionSpec};
 use crate::config::{Config, TableConfig};
-use crate::encode::csv::{ColumnKind, RowEncoder};
+use crate::encode::csv::RowEncoder;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::privacy::Pseudonymizer;
 use crate::progress::{self, Bar, Counter};
 use crate::source::mysql::{MysqlSource, RowBatch};
 use crate::store::Store;
+use crate::table::ColumnKind;
 
 /// What every table of one extract shares.
 pub struct TableJob<'a> {

@@ -33,7 +33,7 @@ use crate::source::tracking_logs::{self as files, Rotation};
 use crate::store::{self, Payload, Store};
 use ledger::Ledger;
 
-pub const TABLE: &str = "tracking_logs";
+pub use crate::table::TRACKING_LOGS as TABLE;
 
 /// Partition columns after `lms`.
 pub const PARTITION_COLUMNS: [&str; 3] = ["year", "month", "day"];

@@ -13,61 +13,11 @@ use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TableConfig};
-use crate::encode::csv::ColumnKind;
-use crate::privacy::ColumnPolicy;
+pub use crate::table::validate_identifier;
+use crate::table::{Column, ColumnKind, ColumnPolicy, Incremental, TablePlan};
 
 /// Columns never exported, whatever the configuration says.
 const ALWAYS_EXCLUDED: &[(&str, &str)] = &[("auth_user", "password")];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    pub name: String,
-    /// information_schema DATA_TYPE, e.g. `datetime`.
-    pub data_type: String,
-    /// information_schema COLUMN_TYPE, e.g. `datetime(6)`, `tinyint(1)`.
-    pub column_type: String,
-    pub kind: ColumnKind,
-    /// Kept in the file for the catalog's column order but gone from the source: read as
-    /// NULL.
-    pub absent: bool,
-}
-
-impl Column {
-    /// A column the catalog has and the source no longer does.
-    pub fn absent(name: &str, column_type: &str) -> Column {
-        Column {
-            name: name.to_string(),
-            data_type: column_type
-                .split(['(', ' '])
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-            column_type: column_type.to_string(),
-            kind: ColumnKind::Text,
-            absent: true,
-        }
-    }
-}
-
-/// What one table's extraction reads: data columns in file order, then partition columns.
-#[derive(Debug, Clone)]
-pub struct TablePlan {
-    pub table: String,
-    pub data_columns: Vec<Column>,
-    pub partition_columns: Vec<Column>,
-    /// Data columns exported as keyed pseudonyms.
-    pub pseudonymized: Vec<String>,
-    /// Set when the table can be extracted incrementally.
-    pub incremental: Option<Incremental>,
-}
-
-/// What makes a table incremental: a change timestamp to read by, and a primary key the
-/// view keeps one row per (both exported).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Incremental {
-    pub change_column: String,
-    pub key: Vec<String>,
-}
 
 /// An incremental scan's filter: rows whose change column is at or after `since` minus
 /// `overlap`.
@@ -88,29 +38,6 @@ pub struct ScanSummary {
     pub snapshot_utc: String,
 }
 
-impl TablePlan {
-    /// Orders the data columns as `order` (names, with a type for columns the source lost):
-    /// files then line up with the catalog's columns, which only ever grow at the end.
-    /// Source columns `order` does not name keep their place after it.
-    pub fn follow_order(&mut self, order: &[(String, String)]) {
-        let mut rest = std::mem::take(&mut self.data_columns);
-        for (name, column_type) in order {
-            match rest.iter().position(|c| c.name.eq_ignore_ascii_case(name)) {
-                Some(i) => self.data_columns.push(rest.remove(i)),
-                None => self.data_columns.push(Column::absent(name, column_type)),
-            }
-        }
-        self.data_columns.append(&mut rest);
-    }
-
-    pub fn partition_names(&self) -> Vec<String> {
-        self.partition_columns
-            .iter()
-            .map(|c| c.name.clone())
-            .collect()
-    }
-}
-
 pub struct MysqlSource {
     pool: MySqlPool,
     database: String,
@@ -125,24 +52,6 @@ pub struct MysqlSource {
 /// keeps the hand-off cheap, and the bounded channel bounds the memory in between.
 pub type RowBatch = Vec<MySqlRow>;
 pub const BATCH_ROWS: usize = 256;
-
-/// MySQL identifiers edlake accepts: letters, digits, `_` and `$`, at most 64 characters.
-/// Anything else is refused before it can reach SQL text.
-pub fn validate_identifier(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-        && !name.bytes().all(|b| b.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        bail!(
-            "{name:?} is not a valid MySQL identifier (letters, digits, _ and $ only, at most 64)"
-        )
-    }
-}
 
 /// Backquotes a validated identifier.
 pub fn quote_identifier(name: &str) -> Result<String> {
