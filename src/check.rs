@@ -72,7 +72,7 @@ pub async fn run(config: &Config) -> Vec<Probe> {
 
 /// A real ping, then the course index and one published structure read back.
 async fn check_mongodb(config: &Config, probes: &mut Vec<Probe>) {
-    let endpoint = config.mongodb_endpoint();
+    let endpoint = crate::source::course_structures::modulestore::endpoint(config);
     let what = format!("mongodb connect {endpoint}");
     let store = match ModuleStore::connect(config).await {
         Ok(s) => {
@@ -130,7 +130,7 @@ async fn check_mongodb(config: &Config, probes: &mut Vec<Probe>) {
 /// Returns the plan of every table the source could resolve, for the drift report.
 async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) -> Vec<TablePlan> {
     let mut plans = Vec::new();
-    let endpoint = config.mysql_endpoint();
+    let endpoint = crate::source::mysql::endpoint_of(config);
     let source = match MysqlSource::connect(config).await {
         Ok(s) => {
             probes.push(Probe::ok(format!("mysql connect {endpoint}"), "connected"));
@@ -357,7 +357,7 @@ async fn check_conditional_writes(config: &Config, store: &dyn Store, layout: &L
 /// The log directory and the state directory are writable (rotation renames, retention
 /// deletes), rotated files are found, and a separate destination takes a probe object.
 async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
-    let settings = match config.tracking_logs_settings() {
+    let settings = match crate::logs::settings::settings(config) {
         Ok(s) => s,
         Err(e) => return probes.push(Probe::fail("tracking_logs", format!("{e:#}"))),
     };
@@ -413,7 +413,8 @@ async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
             config.tracking_logs.url.as_deref().unwrap_or_default()
         );
         let result = async {
-            let store = store::open_location(config, config.tracking_logs_location()?).await?;
+            let store =
+                store::open_location(config, crate::logs::settings::location(config)?).await?;
             let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
             let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
             store

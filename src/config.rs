@@ -6,7 +6,6 @@
 //! them: not in `edlake config`, not in a `{:?}` of the config.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -14,6 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use crate::lake::LakeLocation;
 use crate::secret::{Secret, SecretUrl};
 use crate::table::validate_identifier;
 
@@ -318,18 +318,6 @@ impl Default for TrackingLogsConfig {
     }
 }
 
-/// The tracking-log settings with durations parsed and defaults resolved.
-#[derive(Debug, Clone)]
-pub struct TrackingLogsSettings {
-    pub path: PathBuf,
-    pub rotated_glob: String,
-    pub rotate_bytes: u64,
-    pub rotate_age: Duration,
-    pub grace: Duration,
-    pub keep: Duration,
-    pub state_dir: PathBuf,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MongodbConfig {
@@ -620,13 +608,6 @@ fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
-}
-
-/// Where the lake lives, parsed from `datalake.url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LakeLocation {
-    Local(PathBuf),
-    S3 { bucket: String, root: String },
 }
 
 impl Config {
@@ -956,7 +937,7 @@ impl Config {
             })?;
         }
         if let Some(url) = &t.url {
-            location_of("tracking_logs.url", url)?;
+            crate::lake::parse_location("tracking_logs.url", url)?;
         }
         if let Some(path) = &t.path {
             if path.as_os_str().is_empty() || path.file_name().is_none() {
@@ -984,73 +965,9 @@ impl Config {
             .is_some_and(|p| !p.as_os_str().is_empty())
     }
 
-    /// The tracking-log settings, or an error naming the missing key.
-    pub fn tracking_logs_settings(&self) -> Result<TrackingLogsSettings> {
-        let t = &self.tracking_logs;
-        let Some(path) = t.path.clone().filter(|p| !p.as_os_str().is_empty()) else {
-            bail!("tracking_logs.path is not set (the live tracking log, e.g. /openedx/data/logs/tracking.log)");
-        };
-        let dir = crate::source::tracking_logs::parent_dir(&path);
-        Ok(TrackingLogsSettings {
-            rotated_glob: t
-                .rotated_glob
-                .clone()
-                .unwrap_or_else(|| format!("{}-*", glob::Pattern::escape(&path.to_string_lossy()))),
-            rotate_bytes: t.rotate_bytes,
-            rotate_age: parse_duration(&t.rotate_age)
-                .map_err(|e| anyhow::anyhow!("tracking_logs.rotate_age: {e}"))?,
-            grace: parse_duration(&t.grace)
-                .map_err(|e| anyhow::anyhow!("tracking_logs.grace: {e}"))?,
-            keep: parse_duration(&t.keep)
-                .map_err(|e| anyhow::anyhow!("tracking_logs.keep: {e}"))?,
-            state_dir: t.state_dir.clone().unwrap_or_else(|| dir.join(".edlake")),
-            path,
-        })
-    }
-
-    /// Where tracking-log objects go: `tracking_logs.url`, else the lake.
-    pub fn tracking_logs_location(&self) -> Result<LakeLocation> {
-        match &self.tracking_logs.url {
-            Some(url) if !url.trim().is_empty() => location_of("tracking_logs.url", url),
-            _ => self.lake_location(),
-        }
-    }
-
-    /// The tracking logs as a lake table (for names and the catalog).
-    pub fn tracking_logs_table(&self) -> TableConfig {
-        TableConfig {
-            name: crate::table::TRACKING_LOGS.into(),
-            partition_by: vec!["year".into(), "month".into(), "day".into()],
-            raw_table: self.tracking_logs.raw_table.clone(),
-            view: self.tracking_logs.view.clone(),
-            ..TableConfig::default()
-        }
-    }
-
     /// Whether course structures are extracted (a MongoDB URL is configured).
     pub fn course_structures_enabled(&self) -> bool {
         !self.mongodb.url.is_empty()
-    }
-
-    /// The course_structures table as a lake table: partitioned by course, so one course's
-    /// new version rewrites one file.
-    pub fn course_structures_table(&self) -> TableConfig {
-        TableConfig {
-            name: crate::table::COURSE_STRUCTURES.into(),
-            partition_by: vec!["course_id".into()],
-            raw_table: self.course_structures.raw_table.clone(),
-            view: self.course_structures.view.clone(),
-            ..TableConfig::default()
-        }
-    }
-
-    /// `host:port/database` of the MongoDB URL, safe to print.
-    pub fn mongodb_endpoint(&self) -> String {
-        let url = self.mongodb.url.expose();
-        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-        let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
-        let hosts = rest.split(['/', '?']).next().unwrap_or_default();
-        format!("{hosts}/{}", self.mongodb.database)
     }
 
     fn validate_catalog(&self) -> Result<()> {
@@ -1148,50 +1065,7 @@ impl Config {
     }
 
     pub fn lake_location(&self) -> Result<LakeLocation> {
-        location_of("datalake.url", &self.datalake.url)
-    }
-
-    /// Connection options with the password resolved from its highest-priority source.
-    pub fn mysql_connect_options(&self) -> Result<sqlx::mysql::MySqlConnectOptions> {
-        let mut options = sqlx::mysql::MySqlConnectOptions::from_str(self.mysql.url.expose())
-            .map_err(|_| anyhow::anyhow!("invalid configuration: mysql.url could not be parsed as mysql://user:password@host:port/database"))?;
-        if let Some(password) = &self.mysql.password {
-            options = options.password(password.expose());
-        }
-        if let Some(file) = &self.mysql.password_file {
-            let password = std::fs::read_to_string(file).with_context(|| {
-                format!(
-                    "cannot read mysql.password_file {} (check the secret mount)",
-                    file.display()
-                )
-            })?;
-            options = options.password(password.trim_end_matches(['\r', '\n']));
-        }
-        // A whole-table scan is slow by nature; sqlx would warn about every one.
-        use sqlx::ConnectOptions;
-        Ok(options
-            .charset("utf8mb4")
-            .log_statements(log::LevelFilter::Debug)
-            .log_slow_statements(log::LevelFilter::Off, std::time::Duration::from_secs(3600)))
-    }
-
-    /// `host:port/database` of the MySQL URL, safe to print.
-    pub fn mysql_endpoint(&self) -> String {
-        match url::Url::parse(self.mysql.url.expose()) {
-            Ok(u) => format!(
-                "{}:{}{}",
-                u.host_str().unwrap_or("localhost"),
-                u.port().unwrap_or(3306),
-                u.path()
-            ),
-            Err(_) => "<unparseable mysql.url>".into(),
-        }
-    }
-
-    pub fn mysql_database(&self) -> String {
-        url::Url::parse(self.mysql.url.expose())
-            .map(|u| u.path().trim_matches('/').to_string())
-            .unwrap_or_default()
+        crate::lake::parse_location("datalake.url", &self.datalake.url)
     }
 
     /// The effective configuration as TOML: secrets print as `REDACTED` by their type
@@ -1201,71 +1075,10 @@ impl Config {
     }
 }
 
-/// A local path, `file://` URL or `s3://bucket[/root]`, as `key` gives it.
-fn location_of(key: &str, url: &str) -> Result<LakeLocation> {
-    let raw = url.trim();
-    if raw.is_empty() {
-        bail!("invalid configuration: {key} is empty");
-    }
-    if let Some(rest) = raw.strip_prefix("s3://") {
-        let (bucket, root) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            bail!("invalid configuration: {key} {raw:?} names no bucket");
-        }
-        return Ok(LakeLocation::S3 {
-            bucket: bucket.to_string(),
-            root: root.trim_matches('/').to_string(),
-        });
-    }
-    if let Some(path) = raw.strip_prefix("file://") {
-        return Ok(LakeLocation::Local(PathBuf::from(path)));
-    }
-    if raw.contains("://") {
-        bail!("invalid configuration: {key} {raw:?}: only local paths, file:// and s3:// are supported");
-    }
-    Ok(LakeLocation::Local(PathBuf::from(raw)))
-}
-
-/// `"90s"`, `"15m"`, `"1h30m"`, `"7d"`, `"250ms"`; a bare `"0"` is zero.
+/// A duration as the `humantime` crate reads it: `"90s"`, `"15m"`, `"1h30m"`, `"1h 30m"`,
+/// `"7d"`, `"250ms"`, `"2 weeks"`; a bare `"0"` is zero.
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if text.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("expected a number at {rest:?}"));
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| "number too large".to_string())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(1),
-            "s" => Duration::from_secs(1),
-            "m" => Duration::from_secs(60),
-            "h" => Duration::from_secs(3600),
-            "d" => Duration::from_secs(86400),
-            "" => return Err(format!("{number} has no unit (ms, s, m, h, d)")),
-            other => return Err(format!("unknown unit {other:?} (ms, s, m, h, d)")),
-        };
-        total += unit
-            .checked_mul(u32::try_from(number).map_err(|_| "number too large".to_string())?)
-            .ok_or("duration too large")?;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
+    humantime::parse_duration(text.trim()).map_err(|e| e.to_string())
 }
 
 /// A byte count: an integer, or a string with a unit (`"64MiB"`, `"1GB"`, `"512KiB"`).
@@ -1282,31 +1095,12 @@ fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
+/// A size as the `bytesize` crate reads it: `"64MiB"` (binary), `"1GB"` (decimal), `"4096"`.
 pub fn parse_byte_size(text: &str) -> std::result::Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let number: u64 = text[..split]
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size like \"64MiB\""))?;
-    let factor: u64 = match text[split..].trim() {
-        "" | "B" => 1,
-        "KB" | "kB" => 1000,
-        "KiB" => 1 << 10,
-        "MB" => 1000 * 1000,
-        "MiB" => 1 << 20,
-        "GB" => 1000 * 1000 * 1000,
-        "GiB" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)"
-            ))
-        }
-    };
-    number
-        .checked_mul(factor)
-        .ok_or_else(|| format!("{text:?} is too large"))
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|e| format!("{text:?} is not a size like \"64MiB\" ({e})"))
 }
 
 /// Figment errors can span lines; the operator gets one.
@@ -1399,40 +1193,24 @@ mod tests {
         assert_eq!(d("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(d("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(d("7d"), Ok(Duration::from_secs(7 * 86400)));
-        for bad in ["", "5", "h", "1 h", "1w", "-1s"] {
+        assert_eq!(d("1h 30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["", "5", "h", "-1s", "5 parsecs"] {
             assert!(d(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_byte_size("64MiB"), Ok(64 << 20));
         assert_eq!(parse_byte_size("1GB"), Ok(1_000_000_000));
         assert_eq!(parse_byte_size("4096"), Ok(4096));
-        assert!(parse_byte_size("1TB").is_err());
         assert!(parse_byte_size("MiB").is_err());
+        assert!(parse_byte_size("lots").is_err());
     }
 
     #[test]
-    fn tracking_logs_settings_and_validation() {
+    fn tracking_logs_validation() {
         let mut c = base();
         assert!(!c.tracking_logs_enabled());
-        let e = c.tracking_logs_settings().unwrap_err().to_string();
-        assert!(e.contains("tracking_logs.path is not set"), "{e}");
         c.tracking_logs.path = Some("/openedx/data/logs/tracking.log".into());
-        let s = c.tracking_logs_settings().unwrap();
-        assert_eq!(s.rotated_glob, "/openedx/data/logs/tracking.log-*");
-        assert_eq!(s.state_dir, PathBuf::from("/openedx/data/logs/.edlake"));
-        assert_eq!(s.rotate_age, Duration::from_secs(3600));
-        assert_eq!(
-            c.tracking_logs_location().unwrap(),
-            c.lake_location().unwrap()
-        );
-        c.tracking_logs.url = Some("s3://logs-bucket/x".into());
-        assert_eq!(
-            c.tracking_logs_location().unwrap(),
-            LakeLocation::S3 {
-                bucket: "logs-bucket".into(),
-                root: "x".into()
-            }
-        );
-        c.tracking_logs.grace = "5 seconds".into();
+        c.validate().unwrap();
+        c.tracking_logs.grace = "5 parsecs".into();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("tracking_logs.grace"), "{e}");
         let t: TrackingLogsConfig = toml::from_str("rotate_bytes = '64MiB'").unwrap();

@@ -4,6 +4,42 @@
 //! `FileUtils.escapePathName`, so the directory names are the ones Hive, Spark, Trino and
 //! Athena compute for the same values.
 
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+/// Where the lake lives, parsed from `datalake.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LakeLocation {
+    Local(PathBuf),
+    S3 { bucket: String, root: String },
+}
+
+/// A local path, `file://` URL or `s3://bucket[/root]`, as `key` gives it.
+pub fn parse_location(key: &str, url: &str) -> Result<LakeLocation> {
+    let raw = url.trim();
+    if raw.is_empty() {
+        bail!("invalid configuration: {key} is empty");
+    }
+    if let Some(rest) = raw.strip_prefix("s3://") {
+        let (bucket, root) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("invalid configuration: {key} {raw:?} names no bucket");
+        }
+        return Ok(LakeLocation::S3 {
+            bucket: bucket.to_string(),
+            root: root.trim_matches('/').to_string(),
+        });
+    }
+    if let Some(path) = raw.strip_prefix("file://") {
+        return Ok(LakeLocation::Local(PathBuf::from(path)));
+    }
+    if raw.contains("://") {
+        bail!("invalid configuration: {key} {raw:?}: only local paths, file:// and s3:// are supported");
+    }
+    Ok(LakeLocation::Local(PathBuf::from(raw)))
+}
+
 /// Hive's name for a NULL or empty partition value.
 pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 

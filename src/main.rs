@@ -207,7 +207,7 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
         Command::Logs {
             command: LogsCommand::Ship,
         } => {
-            let settings = match config.tracking_logs_settings() {
+            let settings = match crate::logs::settings::settings(config) {
                 Ok(s) => s,
                 Err(e) => return fail(&e, 2),
             };

@@ -93,7 +93,7 @@ pub async fn run(
     outcomes.sort_by_key(|o| order(&o.table));
     if selection.course_structures {
         // Types are fixed, so only the lake is read: MongoDB is not needed.
-        let table = config.course_structures_table();
+        let table = crate::extract::course_structures::table_config(config);
         let (store, layout, catalog, table) = (&store, &layout, &catalog, &table);
         let work = |fence: Fence| async move {
             let keys = store
@@ -116,7 +116,8 @@ pub async fn run(
         // Shippers take no lease; this lease keeps two syncs from deleting at once, and
         // deletions are proven by a listing made after Glue is read.
         let work = |fence: Fence| async move {
-            let logs_store = store::open_location(config, config.tracking_logs_location()?).await?;
+            let logs_store =
+                store::open_location(config, crate::logs::settings::location(config)?).await?;
             fence.check()?;
             logs::table::sync_with(config, logs_store.as_ref(), &catalog, dry_run).await
         };

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TableReport;
 use crate::catalog::{self, Catalog, CatalogColumn, Deletes, PartitionSpec, TableSpec};
-use crate::config::{Config, CourseIndexSource};
+use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::RowEncoder;
 use crate::lake::Layout;
 use crate::lease::Fence;
@@ -85,9 +85,21 @@ fn manifest_key(layout: &Layout) -> String {
     format!("{}versions.json", layout.state_dir(TABLE))
 }
 
+/// The course_structures table as a lake table: partitioned by course, so one course's
+/// new version rewrites one file.
+pub fn table_config(config: &Config) -> TableConfig {
+    TableConfig {
+        name: crate::table::COURSE_STRUCTURES.into(),
+        partition_by: vec!["course_id".into()],
+        raw_table: config.course_structures.raw_table.clone(),
+        view: config.course_structures.view.clone(),
+        ..TableConfig::default()
+    }
+}
+
 /// The catalog spec of the table.
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
-    let table = config.course_structures_table();
+    let table = table_config(config);
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut view_order: Vec<String> = COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
     // Panorama's column order: course_id second.

@@ -13,6 +13,7 @@
 mod file;
 pub mod ledger;
 mod segment;
+pub mod settings;
 pub mod table;
 
 use std::collections::{BTreeMap, HashSet};
@@ -25,9 +26,10 @@ use time::macros::format_description;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::SyncReport;
-use crate::config::{Config, TrackingLogsSettings};
+use crate::config::Config;
 use crate::encode::gzip_lines::DayFile;
 use crate::lake::Layout;
+use crate::logs::settings::TrackingLogsSettings;
 use crate::source::tracking_logs::line::Rejection;
 use crate::source::tracking_logs::{self as files, Rotation};
 use crate::store::{self, Payload, Store};
@@ -79,10 +81,10 @@ impl ShipReport {
 /// cancelled no further file starts (the rest wait for the next pass).
 pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipReport> {
     let started = Instant::now();
-    let settings = config.tracking_logs_settings()?;
+    let settings = crate::logs::settings::settings(config)?;
     let _lock = lock(&settings.state_dir)?;
     let mut ledger = Ledger::open(&settings.state_dir)?;
-    let store = store::open_location(config, config.tracking_logs_location()?).await?;
+    let store = store::open_location(config, crate::logs::settings::location(config)?).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut report = ShipReport::default();
 

@@ -3,6 +3,7 @@
 //! the encoder as MySQL's own text (exact decimals, microseconds, zero dates) with no
 //! per-type decoding.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -64,11 +65,11 @@ impl MysqlSource {
         if config.mysql.url.is_empty() {
             bail!("invalid configuration: mysql.url is empty (mysql://user@host:3306/database)");
         }
-        let endpoint = config.mysql_endpoint();
-        let database = config.mysql_database();
+        let endpoint = endpoint_of(config);
+        let database = database_of(config);
         validate_identifier(&database)
             .context("invalid configuration: database name in mysql.url")?;
-        let options = config.mysql_connect_options()?;
+        let options = connect_options(config)?;
         // One direct connection first: the pool retries a refused connection until its
         // acquire timeout and then reports only "timed out", hiding the real cause.
         let timeout = Duration::from_secs(config.mysql.connect_timeout_secs);
@@ -336,6 +337,49 @@ impl MysqlSource {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Connection options with the password resolved from its highest-priority source.
+pub fn connect_options(config: &Config) -> Result<sqlx::mysql::MySqlConnectOptions> {
+    let mut options = sqlx::mysql::MySqlConnectOptions::from_str(config.mysql.url.expose())
+        .map_err(|_| anyhow::anyhow!("invalid configuration: mysql.url could not be parsed as mysql://user:password@host:port/database"))?;
+    if let Some(password) = &config.mysql.password {
+        options = options.password(password.expose());
+    }
+    if let Some(file) = &config.mysql.password_file {
+        let password = std::fs::read_to_string(file).with_context(|| {
+            format!(
+                "cannot read mysql.password_file {} (check the secret mount)",
+                file.display()
+            )
+        })?;
+        options = options.password(password.trim_end_matches(['\r', '\n']));
+    }
+    // A whole-table scan is slow by nature; sqlx would warn about every one.
+    use sqlx::ConnectOptions;
+    Ok(options
+        .charset("utf8mb4")
+        .log_statements(log::LevelFilter::Debug)
+        .log_slow_statements(log::LevelFilter::Off, std::time::Duration::from_secs(3600)))
+}
+
+/// `host:port/database` of the MySQL URL, safe to print.
+pub fn endpoint_of(config: &Config) -> String {
+    match url::Url::parse(config.mysql.url.expose()) {
+        Ok(u) => format!(
+            "{}:{}{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(3306),
+            u.path()
+        ),
+        Err(_) => "<unparseable mysql.url>".into(),
+    }
+}
+
+pub fn database_of(config: &Config) -> String {
+    url::Url::parse(config.mysql.url.expose())
+        .map(|u| u.path().trim_matches('/').to_string())
+        .unwrap_or_default()
 }
 
 /// Column `i` of an information_schema row as text: it comes back as binary strings on

@@ -27,7 +27,7 @@ impl ModuleStore {
     /// Connects and pings, so an unreachable server or bad credentials fail here with one
     /// clear line.
     pub async fn connect(config: &Config) -> Result<ModuleStore> {
-        let endpoint = config.mongodb_endpoint();
+        let endpoint = endpoint(config);
         let secrets = mongodb_secrets(config);
         let scrub = |text: String| -> String {
             secrets
@@ -296,4 +296,23 @@ fn mongodb_secrets(config: &Config) -> Vec<String> {
         }
     }
     out
+}
+
+/// `host:port[,host:port…]/database` of the MongoDB URL, safe to print: the hosts as the
+/// driver's own URI parser reads them (a host list, or the `mongodb+srv://` name).
+pub fn endpoint(config: &Config) -> String {
+    use mongodb::options::{ConnectionString, HostInfo};
+    let hosts = match ConnectionString::parse(config.mongodb.url.expose()) {
+        Ok(uri) => match uri.host_info {
+            HostInfo::HostIdentifiers(hosts) => hosts
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            HostInfo::DnsRecord(name) => name,
+            _ => "<unknown host>".into(),
+        },
+        Err(_) => "<unparseable mongodb.url>".into(),
+    };
+    format!("{hosts}/{}", config.mongodb.database)
 }

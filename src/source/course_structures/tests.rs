@@ -395,3 +395,24 @@ fn dates_are_written_in_the_dialects_datetime_format() {
     assert_eq!(datetime_text(&Bson::String("not a date".into())), None);
     assert_eq!(datetime_text(&Bson::Int32(3)), None);
 }
+
+#[test]
+fn the_endpoint_comes_from_the_drivers_uri_parser_without_credentials() {
+    let config = |url: &str| crate::config::Config {
+        mongodb: crate::config::MongodbConfig {
+            url: url.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let endpoint = |url: &str| super::modulestore::endpoint(&config(url));
+    assert_eq!(
+        endpoint("mongodb://edx:s3cret@a:27017,b:27018/?authSource=admin"),
+        "a:27017,b:27018/openedx"
+    );
+    assert_eq!(
+        endpoint("mongodb+srv://u:p@cluster.example.com/"),
+        "cluster.example.com/openedx"
+    );
+    assert!(!endpoint("mongodb://edx:s3cret@a/").contains("s3cret"));
+}
