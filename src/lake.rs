@@ -105,11 +105,18 @@ impl Layout {
         dir
     }
 
-    pub fn object_key(&self, table: &str, columns: &[String], values: &[Option<String>]) -> String {
+    /// A partition's file, of a format whose extension is `ext`.
+    pub fn object_key(
+        &self,
+        table: &str,
+        columns: &[String],
+        values: &[Option<String>],
+        ext: &str,
+    ) -> String {
         format!(
             "{}{}",
             self.partition_dir(table, columns, values),
-            file_name(table)
+            file_name(table, ext)
         )
     }
 
@@ -121,25 +128,26 @@ impl Layout {
         values: &[Option<String>],
         delta: u32,
         run: &str,
+        ext: &str,
     ) -> String {
         format!(
             "{}{}",
             self.partition_dir(table, columns, values),
-            delta_file_name(table, delta, run)
+            delta_file_name(table, delta, run, ext)
         )
     }
 }
 
-pub fn file_name(table: &str) -> String {
-    format!("{table}.csv")
+pub fn file_name(table: &str, ext: &str) -> String {
+    format!("{table}.{ext}")
 }
 
 /// An incremental run's file beside a partition's full file. It sorts after it, and
 /// numbered deltas sort in the order they were written: the view's tie-break. `run` is the
 /// run's own random id, so no other run (a stalled holder that lost its lease, a retry of a
 /// failed run) can ever write, or overwrite, a file of this run.
-pub fn delta_file_name(table: &str, delta: u32, run: &str) -> String {
-    format!("{table}.delta-{delta:06}-{run}.csv")
+pub fn delta_file_name(table: &str, delta: u32, run: &str, ext: &str) -> String {
+    format!("{table}.delta-{delta:06}-{run}.{ext}")
 }
 
 /// `col=value/` with Hive's escaping of both sides.
@@ -253,14 +261,15 @@ mod tests {
     fn panorama_layout() {
         let l = Layout::new("openedx", "lms.example.com");
         assert_eq!(
-            l.object_key("auth_user", &[], &[]),
+            l.object_key("auth_user", &[], &[], "csv"),
             "openedx/auth_user/lms=lms.example.com/auth_user.csv"
         );
         assert_eq!(
             l.object_key(
                 "courseware_studentmodule",
                 &["course_id".into()],
-                &[Some("course-v1:Org+X+Run".into())]
+                &[Some("course-v1:Org+X+Run".into())],
+                "csv"
             ),
             "openedx/courseware_studentmodule/lms=lms.example.com/course_id=course-v1%3AOrg+X+Run/courseware_studentmodule.csv"
         );
@@ -272,14 +281,14 @@ mod tests {
             l.partition_dir("t", &["course_id".into()], &[Some(String::new())]),
             "openedx/t/lms=lms.example.com/course_id=__HIVE_DEFAULT_PARTITION__/"
         );
-        let delta = l.delta_key("t", &[], &[], 7, "ffffffffffff");
+        let delta = l.delta_key("t", &[], &[], 7, "ffffffffffff", "csv");
         assert_eq!(
             delta,
             "openedx/t/lms=lms.example.com/t.delta-000007-ffffffffffff.csv"
         );
-        assert!(l.object_key("t", &[], &[]) < delta);
+        assert!(l.object_key("t", &[], &[], "csv") < delta);
         // Numbers order the deltas whatever their runs' ids.
-        assert!(delta < l.delta_key("t", &[], &[], 10, "000000000000"));
+        assert!(delta < l.delta_key("t", &[], &[], 10, "000000000000", "csv"));
         assert_eq!(
             l.state_dir("leases"),
             "openedx/_edlake/leases/lms=lms.example.com/"

@@ -17,6 +17,66 @@ use csv_core::{QuoteStyle, Terminator, WriteResult, Writer, WriterBuilder};
 
 use crate::table::ColumnKind;
 
+/// The CSV dialect as a lake file format: a header line, then one line per row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Csv;
+
+impl super::FileFormat for Csv {
+    fn extension(&self) -> &'static str {
+        "csv"
+    }
+
+    fn new_file(&self, columns: &[(&str, ColumnKind)]) -> Box<dyn super::PartitionFile> {
+        let mut header = RowEncoder::new();
+        let buf = header.header(columns.iter().map(|(name, _)| *name));
+        Box::new(CsvFile {
+            kinds: columns.iter().map(|(_, kind)| *kind).collect(),
+            csv: csv_writer(),
+            scratch: Vec::new(),
+            buf,
+        })
+    }
+}
+
+/// One partition's CSV file: its lines so far, in memory. Lines are encoded straight into
+/// the buffer, and the escaping scratch grows only when a value needs it: thousands of
+/// partitions of one table cost little beyond their buffered lines.
+struct CsvFile {
+    kinds: Box<[ColumnKind]>,
+    csv: Writer,
+    scratch: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl super::PartitionFile for CsvFile {
+    fn push_row(&mut self, values: &[Option<&[u8]>]) {
+        for (i, (kind, value)) in self.kinds.iter().zip(values).enumerate() {
+            push_field(
+                &mut self.csv,
+                &mut self.scratch,
+                &mut self.buf,
+                i == 0,
+                *kind,
+                *value,
+            );
+        }
+        end_line(&mut self.csv, &mut self.buf);
+    }
+
+    fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn take_buffered(&mut self) -> Vec<u8> {
+        // Release the memory, not only the length: a spilled partition may stay quiet.
+        std::mem::take(&mut self.buf)
+    }
+
+    fn finish(self: Box<Self>) -> Vec<u8> {
+        self.buf
+    }
+}
+
 /// NULL as it appears in the file: layer 1 `\N`, each backslash doubled by layer 2.
 pub const NULL_FIELD: &[u8] = br"\\N";
 
@@ -37,11 +97,7 @@ impl Default for RowEncoder {
 impl RowEncoder {
     pub fn new() -> RowEncoder {
         RowEncoder {
-            csv: WriterBuilder::new()
-                .quote_style(QuoteStyle::Always)
-                .double_quote(true)
-                .terminator(Terminator::Any(b'\n'))
-                .build(),
+            csv: csv_writer(),
             scratch: Vec::with_capacity(1024),
             line: Vec::with_capacity(4096),
             fields_in_line: 0,
@@ -58,44 +114,20 @@ impl RowEncoder {
 
     /// Appends one field to the current line.
     pub fn push(&mut self, kind: ColumnKind, value: Option<&[u8]>) {
-        if self.fields_in_line > 0 {
-            drive(&mut self.line, |out| {
-                let (r, n) = self.csv.delimiter(out);
-                (r, 0, n)
-            });
-        }
+        push_field(
+            &mut self.csv,
+            &mut self.scratch,
+            &mut self.line,
+            self.fields_in_line == 0,
+            kind,
+            value,
+        );
         self.fields_in_line += 1;
-        let field: &[u8] = match value {
-            None => NULL_FIELD,
-            Some(v) => match kind {
-                ColumnKind::Number | ColumnKind::Date => v,
-                ColumnKind::Text => escape_text(v, &mut self.scratch),
-                ColumnKind::DateTime | ColumnKind::Time => pad_fraction(v, &mut self.scratch),
-                ColumnKind::Binary => hex_upper(v, &mut self.scratch),
-                ColumnKind::Bit => bit_to_decimal(v, &mut self.scratch),
-            },
-        };
-        let mut rest = field;
-        loop {
-            let mut consumed = 0;
-            let result = drive(&mut self.line, |out| {
-                let (r, nin, nout) = self.csv.field(rest, out);
-                consumed = nin;
-                (r, nin, nout)
-            });
-            rest = &rest[consumed..];
-            if result == WriteResult::InputEmpty {
-                break;
-            }
-        }
     }
 
     /// Terminates the current line and returns it (header or row, ending in LF).
     pub fn finish_line(&mut self) -> &[u8] {
-        drive(&mut self.line, |out| {
-            let (r, n) = self.csv.terminator(out);
-            (r, 0, n)
-        });
+        end_line(&mut self.csv, &mut self.line);
         self.fields_in_line = 0;
         &self.line
     }
@@ -104,6 +136,63 @@ impl RowEncoder {
     pub fn clear(&mut self) {
         self.line.clear();
     }
+}
+
+/// The dialect's csv-core writer: every field quoted, `"` doubled, lines ending in LF.
+fn csv_writer() -> Writer {
+    WriterBuilder::new()
+        .quote_style(QuoteStyle::Always)
+        .double_quote(true)
+        .terminator(Terminator::Any(b'\n'))
+        .build()
+}
+
+/// Appends one field to the line at the end of `out` (`first`: no delimiter before it).
+fn push_field(
+    csv: &mut Writer,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+    first: bool,
+    kind: ColumnKind,
+    value: Option<&[u8]>,
+) {
+    if !first {
+        drive(out, |buf| {
+            let (r, n) = csv.delimiter(buf);
+            (r, 0, n)
+        });
+    }
+    let field: &[u8] = match value {
+        None => NULL_FIELD,
+        Some(v) => match kind {
+            ColumnKind::Number | ColumnKind::Date => v,
+            ColumnKind::Text => escape_text(v, scratch),
+            ColumnKind::DateTime | ColumnKind::Time => pad_fraction(v, scratch),
+            ColumnKind::Binary => hex_upper(v, scratch),
+            ColumnKind::Bit => bit_to_decimal(v, scratch),
+        },
+    };
+    let mut rest = field;
+    loop {
+        let mut consumed = 0;
+        let result = drive(out, |buf| {
+            let (r, nin, nout) = csv.field(rest, buf);
+            consumed = nin;
+            (r, nin, nout)
+        });
+        rest = &rest[consumed..];
+        if result == WriteResult::InputEmpty {
+            break;
+        }
+    }
+}
+
+/// Ends the line at the end of `out`.
+fn end_line(csv: &mut Writer, out: &mut Vec<u8>) {
+    drive(out, |buf| {
+        let (r, n) = csv.terminator(buf);
+        (r, 0, n)
+    });
 }
 
 /// Runs one csv-core step against the spare room at the end of `buf`, growing it until the

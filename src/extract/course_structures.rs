@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::TableReport;
 use crate::catalog::{self, Catalog, CatalogColumn, Deletes, PartitionSpec, TableSpec};
 use crate::config::{Config, CourseIndexSource, TableConfig};
-use crate::encode::csv::RowEncoder;
+use crate::encode::csv::Csv;
+use crate::encode::FileFormat;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::source::course_structures::index::{self, CourseIndex};
@@ -220,7 +221,12 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
 
     let partition_names = vec!["course_id".to_string()];
     let key_of = |course_id: &str| {
-        layout.object_key(TABLE, &partition_names, &[Some(course_id.to_string())])
+        layout.object_key(
+            TABLE,
+            &partition_names,
+            &[Some(course_id.to_string())],
+            Csv.extension(),
+        )
     };
     let in_lake: HashSet<String> = store
         .list(&layout.lms_dir(TABLE))
@@ -255,12 +261,11 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             .collect();
         // The tree logic and the encoding are CPU work: off the async threads.
         let built = tokio::task::spawn_blocking(move || {
-            let mut encoder = RowEncoder::new();
             fetched
                 .into_iter()
                 .map(|(course, structure, definitions)| {
                     let built = build_rows(&course, &structure, &definitions).map(|rows| {
-                        let csv = encode_rows(&mut encoder, &course, &rows.rows);
+                        let csv = encode_rows(&course, &rows.rows);
                         (rows, csv)
                     });
                     (course, built)
@@ -319,7 +324,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
     let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
     let stale: Vec<String> = in_lake
         .iter()
-        .filter(|k| k.ends_with(".csv") && !listed_keys.contains(*k))
+        .filter(|k| k.ends_with(&format!(".{}", Csv.extension())) && !listed_keys.contains(*k))
         .cloned()
         .collect();
     if !stale.is_empty() {
@@ -454,9 +459,19 @@ async fn fetch_batch<'a>(
     Ok(out)
 }
 
-fn encode_rows(encoder: &mut RowEncoder, course: &CourseRef, rows: &[BlockRow]) -> Bytes {
-    let mut out = encoder.header(COLUMNS.iter().map(|(n, _)| *n));
-    encoder.clear();
+/// One course's file, in the lake's format.
+fn encode_rows(course: &CourseRef, rows: &[BlockRow]) -> Bytes {
+    // Each column's kind from its MySQL-style type, as for a MySQL table.
+    let columns: Vec<(&str, ColumnKind)> = COLUMNS
+        .iter()
+        .map(|(name, ty)| {
+            (
+                *name,
+                ColumnKind::from_mysql(ty.split('(').next().unwrap_or(ty)),
+            )
+        })
+        .collect();
+    let mut file = Csv.new_file(&columns);
     let version = course.version.to_hex();
     let flag = |b: bool| Some(if b { &b"1"[..] } else { &b"0"[..] });
     fn text(v: &Option<String>) -> Option<&[u8]> {
@@ -465,42 +480,35 @@ fn encode_rows(encoder: &mut RowEncoder, course: &CourseRef, rows: &[BlockRow]) 
     for r in rows {
         let position = r.position.map(|p| p.to_string());
         let depth = r.depth.map(|d| d.to_string());
-        let fields: [(ColumnKind, Option<&[u8]>); 24] = [
-            (ColumnKind::Text, Some(r.module_location.as_bytes())),
-            (ColumnKind::Text, Some(course.org.as_bytes())),
-            (ColumnKind::Text, Some(course.course.as_bytes())),
-            (
-                ColumnKind::Text,
-                Some(course.run.as_bytes()).filter(|r| !r.is_empty()),
-            ),
-            (ColumnKind::Text, text(&r.parent)),
-            (ColumnKind::Text, Some(r.block_type.as_bytes())),
-            (ColumnKind::Text, Some(r.block_id.as_bytes())),
-            (ColumnKind::Text, text(&r.display_name)),
-            (ColumnKind::Text, text(&r.course_name)),
-            (ColumnKind::Text, text(&r.chapter)),
-            (ColumnKind::Text, text(&r.sequential)),
-            (ColumnKind::Text, text(&r.vertical)),
-            (ColumnKind::Text, text(&r.library)),
-            (ColumnKind::Text, text(&r.component)),
-            (ColumnKind::Number, text(&r.weight)),
-            (ColumnKind::Number, text(&position)),
-            (ColumnKind::Number, text(&depth)),
-            (ColumnKind::Number, flag(r.graded)),
-            (ColumnKind::Text, text(&r.format)),
-            (ColumnKind::DateTime, text(&r.start)),
-            (ColumnKind::DateTime, text(&r.due)),
-            (ColumnKind::Number, flag(r.visible_to_staff_only)),
-            (ColumnKind::Number, flag(r.orphan)),
-            (ColumnKind::Text, Some(version.as_bytes())),
+        let values: [Option<&[u8]>; 24] = [
+            Some(r.module_location.as_bytes()),
+            Some(course.org.as_bytes()),
+            Some(course.course.as_bytes()),
+            Some(course.run.as_bytes()).filter(|r| !r.is_empty()),
+            text(&r.parent),
+            Some(r.block_type.as_bytes()),
+            Some(r.block_id.as_bytes()),
+            text(&r.display_name),
+            text(&r.course_name),
+            text(&r.chapter),
+            text(&r.sequential),
+            text(&r.vertical),
+            text(&r.library),
+            text(&r.component),
+            text(&r.weight),
+            text(&position),
+            text(&depth),
+            flag(r.graded),
+            text(&r.format),
+            text(&r.start),
+            text(&r.due),
+            flag(r.visible_to_staff_only),
+            flag(r.orphan),
+            Some(version.as_bytes()),
         ];
-        for (kind, value) in fields {
-            encoder.push(kind, value);
-        }
-        out.extend_from_slice(encoder.finish_line());
-        encoder.clear();
+        file.push_row(&values);
     }
-    Bytes::from(out)
+    Bytes::from(file.finish())
 }
 
 /// The version record and its version tag, which the next record must replace (an

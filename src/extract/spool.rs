@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+use crate::encode::{FileFormat, PartitionFile};
 use crate::store::Payload;
+use crate::table::ColumnKind;
 
-pub struct Spool {
+pub struct Spool<'f> {
     dir: PathBuf,
-    header: Vec<u8>,
+    format: &'f dyn FileFormat,
+    columns: Vec<(String, ColumnKind)>,
     budget: usize,
     buffered: usize,
     parts: HashMap<Vec<u8>, Part>,
@@ -26,10 +29,12 @@ pub struct Spool {
 
 struct Part {
     values: Vec<Option<String>>,
-    buf: Vec<u8>,
-    file: Option<PathBuf>,
+    file: Box<dyn PartitionFile>,
+    /// The partition's spool file, once it has spilled.
+    path: Option<PathBuf>,
     rows: u64,
-    bytes: u64,
+    /// Bytes moved to the spool file so far.
+    spilled: u64,
 }
 
 /// One finished partition, ready for the store.
@@ -41,12 +46,18 @@ pub struct SpooledPartition {
     pub bytes: u64,
 }
 
-impl Spool {
-    /// `header` starts every partition's file.
-    pub fn new(dir: &Path, header: Vec<u8>, budget: usize) -> Spool {
+impl<'f> Spool<'f> {
+    /// Partitions are files of `format` with `columns` (name and kind, in file order).
+    pub fn new(
+        dir: &Path,
+        format: &'f dyn FileFormat,
+        columns: Vec<(String, ColumnKind)>,
+        budget: usize,
+    ) -> Spool<'f> {
         Spool {
             dir: dir.to_path_buf(),
-            header,
+            format,
+            columns,
             budget: budget.max(1),
             buffered: 0,
             parts: HashMap::new(),
@@ -54,23 +65,23 @@ impl Spool {
         }
     }
 
-    /// Appends `line` to the partition identified by `key`; `values` is called once, when
+    /// Appends `row` to the partition identified by `key`; `values` is called once, when
     /// the partition is first seen.
     pub fn push(
         &mut self,
         key: &[u8],
         values: impl FnOnce() -> Vec<Option<String>>,
-        line: &[u8],
+        row: &[Option<&[u8]>],
     ) -> io::Result<()> {
         // One hash lookup per row for partitions already seen (the hot path).
-        let part = match self.parts.get_mut(key) {
-            Some(p) => p,
-            None => self.insert(key, values()),
-        };
-        part.buf.extend_from_slice(line);
+        if !self.parts.contains_key(key) {
+            self.insert(key, values());
+        }
+        let part = self.parts.get_mut(key).expect("inserted above");
+        let before = part.file.buffered();
+        part.file.push_row(row);
         part.rows += 1;
-        part.bytes += line.len() as u64;
-        self.buffered += line.len();
+        self.buffered = self.buffered + part.file.buffered() - before;
         if self.buffered > self.budget {
             self.spill()?;
         }
@@ -85,16 +96,25 @@ impl Spool {
         }
     }
 
-    /// A new partition starts with the header.
-    fn insert(&mut self, key: &[u8], values: Vec<Option<String>>) -> &mut Part {
-        self.buffered += self.header.len();
-        self.parts.entry(key.to_vec()).or_insert(Part {
-            values,
-            buf: self.header.clone(),
-            file: None,
-            rows: 0,
-            bytes: self.header.len() as u64,
-        })
+    /// A new partition: its file starts (a header, for CSV).
+    fn insert(&mut self, key: &[u8], values: Vec<Option<String>>) {
+        let columns: Vec<(&str, ColumnKind)> = self
+            .columns
+            .iter()
+            .map(|(name, kind)| (name.as_str(), *kind))
+            .collect();
+        let file = self.format.new_file(&columns);
+        self.buffered += file.buffered();
+        self.parts.insert(
+            key.to_vec(),
+            Part {
+                values,
+                file,
+                path: None,
+                rows: 0,
+                spilled: 0,
+            },
+        );
     }
 
     /// Bytes written to spool files so far.
@@ -106,9 +126,13 @@ impl Spool {
         self.parts.len()
     }
 
+    /// Moves the largest buffers to their spool files until half the budget is free.
     fn spill(&mut self) -> io::Result<()> {
-        let mut by_size: Vec<(&Vec<u8>, usize)> =
-            self.parts.iter().map(|(k, p)| (k, p.buf.len())).collect();
+        let mut by_size: Vec<(&Vec<u8>, usize)> = self
+            .parts
+            .iter()
+            .map(|(k, p)| (k, p.file.buffered()))
+            .collect();
         by_size.sort_unstable_by_key(|&(_, size)| std::cmp::Reverse(size));
         let target = self.budget / 2;
         let mut victims = Vec::new();
@@ -120,24 +144,24 @@ impl Spool {
             remaining -= size;
             victims.push(key.clone());
         }
-        let mut next_id = self.parts.values().filter(|p| p.file.is_some()).count();
+        let mut next_id = self.parts.values().filter(|p| p.path.is_some()).count();
         for key in victims {
             let part = self.parts.get_mut(&key).expect("victim exists");
-            let path = match &part.file {
+            let path = match &part.path {
                 Some(p) => p.clone(),
                 None => {
-                    let p = self.dir.join(format!("part-{next_id:06}.csv"));
+                    let p = self.dir.join(format!("part-{next_id:06}"));
                     next_id += 1;
-                    part.file = Some(p.clone());
+                    part.path = Some(p.clone());
                     p
                 }
             };
+            let bytes = part.file.take_buffered();
             let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
-            file.write_all(&part.buf)?;
-            self.buffered -= part.buf.len();
-            self.spilled_bytes += part.buf.len() as u64;
-            // Release the memory, not only the length: a spilled partition may stay quiet.
-            part.buf = Vec::new();
+            file.write_all(&bytes)?;
+            self.buffered -= bytes.len();
+            self.spilled_bytes += bytes.len() as u64;
+            part.spilled += bytes.len() as u64;
         }
         Ok(())
     }
@@ -146,21 +170,23 @@ impl Spool {
     pub fn finish(self) -> io::Result<Vec<SpooledPartition>> {
         let mut out = Vec::with_capacity(self.parts.len());
         for (_, part) in self.parts {
-            let payload = match part.file {
+            let rest = part.file.finish();
+            let bytes = part.spilled + rest.len() as u64;
+            let payload = match part.path {
                 Some(path) => {
-                    if !part.buf.is_empty() {
+                    if !rest.is_empty() {
                         let mut file = OpenOptions::new().append(true).open(&path)?;
-                        file.write_all(&part.buf)?;
+                        file.write_all(&rest)?;
                     }
                     Payload::File(path)
                 }
-                None => Payload::Bytes(Bytes::from(part.buf)),
+                None => Payload::Bytes(Bytes::from(rest)),
             };
             out.push(SpooledPartition {
                 values: part.values,
                 payload,
                 rows: part.rows,
-                bytes: part.bytes,
+                bytes,
             });
         }
         Ok(out)
@@ -183,6 +209,7 @@ pub fn push_key_value(key: &mut Vec<u8>, value: Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::csv::Csv;
 
     fn contents(p: &SpooledPartition) -> Vec<u8> {
         match &p.payload {
@@ -191,20 +218,22 @@ mod tests {
         }
     }
 
+    fn one_column() -> Vec<(String, ColumnKind)> {
+        vec![("h".to_string(), ColumnKind::Number)]
+    }
+
     #[test]
     fn routes_rows_and_spills_the_biggest_partitions() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::new(dir.path(), b"h\n".to_vec(), 1000);
-        let big = vec![b'x'; 99];
+        let mut spool = Spool::new(dir.path(), &Csv, one_column(), 1000);
+        let big = vec![b'x'; 96];
         for i in 0..200 {
             let key: &[u8] = if i % 10 == 0 { b"small" } else { b"big" };
-            let mut line = big.clone();
-            line.push(b'\n');
             spool
                 .push(
                     key,
                     || vec![Some(String::from_utf8_lossy(key).into())],
-                    &line,
+                    &[Some(&big)],
                 )
                 .unwrap();
             assert!(spool.buffered <= 1000, "budget held: {}", spool.buffered);
@@ -220,7 +249,7 @@ mod tests {
         for p in [small, big_part] {
             let data = contents(p);
             assert_eq!(data.len() as u64, p.bytes);
-            assert!(data.starts_with(b"h\n"));
+            assert!(data.starts_with(b"\"h\"\n"));
             assert_eq!(
                 data.iter().filter(|&&b| b == b'\n').count() as u64,
                 p.rows + 1
@@ -231,11 +260,15 @@ mod tests {
     #[test]
     fn empty_partition_has_its_header() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::new(dir.path(), b"a,b\n".to_vec(), 1 << 20);
+        let columns = vec![
+            ("a".to_string(), ColumnKind::Text),
+            ("b".to_string(), ColumnKind::Text),
+        ];
+        let mut spool = Spool::new(dir.path(), &Csv, columns, 1 << 20);
         spool.ensure(b"", vec![]);
         let parts = spool.finish().unwrap();
         assert_eq!(parts.len(), 1);
-        assert_eq!(contents(&parts[0]), b"a,b\n");
+        assert_eq!(contents(&parts[0]), b"\"a\",\"b\"\n");
         assert_eq!(parts[0].rows, 0);
     }
 

@@ -28,7 +28,8 @@ use super::spool::{push_key_value, Spool, SpooledPartition};
 use super::TableReport;
 use crate::catalog::{self, Catalog, Deletes, PartitionSpec};
 use crate::config::{Config, TableConfig};
-use crate::encode::csv::RowEncoder;
+use crate::encode::csv::Csv;
+use crate::encode::FileFormat;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::privacy::Pseudonymizer;
@@ -112,10 +113,12 @@ pub async fn extract_table(
     let partition_names = plan.partition_names();
     let changed_since = tracker.changed_since();
 
-    let mut encoder = RowEncoder::new();
-    let header = encoder.header(plan.data_columns.iter().map(|c| c.name.as_str()));
     let encoding = Encoding {
-        kinds: plan.data_columns.iter().map(|c| c.kind).collect(),
+        columns: plan
+            .data_columns
+            .iter()
+            .map(|c| (c.name.clone(), c.kind))
+            .collect(),
         // Per data column, in file order (after any reordering by the catalog).
         pseudonymized: plan
             .data_columns
@@ -128,7 +131,6 @@ pub async fn extract_table(
         ensure_empty: partition_names.is_empty() && delta.is_none(),
         tracker,
         spool_dir: store.spool_dir()?,
-        header,
         budget: config.extract.memory_budget_mb * 1024 * 1024,
         counter: bar.counter(),
         table: table.name.clone(),
@@ -173,11 +175,12 @@ pub async fn extract_table(
     };
     report.files = partitions.len();
     report.bytes = partitions.iter().map(|p| p.bytes).sum();
+    let ext = Csv.extension();
     // This run's own id in its delta files' names: no other run can write them.
     let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
     let file_key = |values: &[Option<String>]| match delta {
-        Some(n) => layout.delta_key(&table.name, &partition_names, values, n, &run),
-        None => layout.object_key(&table.name, &partition_names, values),
+        Some(n) => layout.delta_key(&table.name, &partition_names, values, n, &run, ext),
+        None => layout.object_key(&table.name, &partition_names, values, ext),
     };
     let written: HashSet<String> = partitions.iter().map(|p| file_key(&p.values)).collect();
     // What the catalog registers after a full run: exactly the prefixes just written.
@@ -228,7 +231,7 @@ pub async fn extract_table(
         // (partitions whose rows are gone, and the deltas it merged).
         let stale: Vec<String> = in_lake
             .iter()
-            .filter(|k| k.ends_with(".csv") && !written.contains(*k))
+            .filter(|k| k.ends_with(&format!(".{ext}")) && !written.contains(*k))
             .cloned()
             .collect();
         if !stale.is_empty() {
@@ -320,14 +323,14 @@ impl Drop for UnpublishedDeltas {
 
 /// The encoder thread's state: everything it needs to turn rows into spooled partitions.
 struct Encoding {
-    kinds: Vec<ColumnKind>,
+    /// Data columns in file order, with their kinds.
+    columns: Vec<(String, ColumnKind)>,
     pseudonymized: Vec<bool>,
     pseudonyms: Option<Pseudonymizer>,
     partition_count: usize,
     ensure_empty: bool,
     tracker: Tracker,
     spool_dir: tempfile::TempDir,
-    header: Vec<u8>,
     budget: usize,
     counter: Counter,
     table: String,
@@ -344,11 +347,12 @@ struct Encoded {
 impl Encoding {
     /// Encodes every batch until the scan closes the channel; then finishes the spool.
     fn run(mut self, mut rows: mpsc::Receiver<RowBatch>) -> Result<Encoded> {
-        let mut spool = Spool::new(self.spool_dir.path(), self.header.clone(), self.budget);
-        let mut encoder = RowEncoder::new();
-        let data_count = self.kinds.len();
+        let dir = self.spool_dir.path().to_path_buf();
+        let data_count = self.columns.len();
+        let mut spool = Spool::new(&dir, &Csv, std::mem::take(&mut self.columns), self.budget);
         let mut key = Vec::with_capacity(64);
-        let mut scratch = Vec::with_capacity(64);
+        // One buffer per pseudonymized column: a row's values borrow them.
+        let mut pseudonym_bufs: Vec<Vec<u8>> = vec![Vec::new(); data_count];
         while let Some(batch) = rows.blocking_recv() {
             self.counter.inc(batch.len() as u64);
             for row in &batch {
@@ -359,20 +363,24 @@ impl Encoding {
                 for j in 0..self.partition_count {
                     push_key_value(&mut key, raw(row, data_count + j)?);
                 }
-                for (i, kind) in self.kinds.iter().enumerate() {
-                    let value = raw(row, i)?;
-                    match (value, &self.pseudonyms) {
-                        (Some(value), Some(p)) if self.pseudonymized[i] => {
-                            scratch.clear();
-                            p.pseudonym(value, &mut scratch);
-                            encoder.push(*kind, Some(&scratch));
+                if let Some(p) = &self.pseudonyms {
+                    for (i, buf) in pseudonym_bufs.iter_mut().enumerate() {
+                        if let (true, Some(value)) = (self.pseudonymized[i], raw(row, i)?) {
+                            buf.clear();
+                            p.pseudonym(value, buf);
                         }
-                        _ => encoder.push(*kind, value),
                     }
                 }
-                let line = encoder.finish_line();
+                let mut values = Vec::with_capacity(data_count);
+                for (i, buf) in pseudonym_bufs.iter().enumerate() {
+                    let value = raw(row, i)?;
+                    values.push(match value {
+                        Some(_) if self.pseudonymized[i] => Some(buf.as_slice()),
+                        _ => value,
+                    });
+                }
                 let partition_count = self.partition_count;
-                let values = || {
+                let partition_values = || {
                     (0..partition_count)
                         .map(|j| {
                             raw(row, data_count + j)
@@ -383,14 +391,14 @@ impl Encoding {
                         })
                         .collect()
                 };
-                let pushed = spool.push(&key, values, line);
-                encoder.clear();
-                pushed.with_context(|| {
-                    format!(
-                        "cannot write spool files in {} (disk full? set datalake.spool_dir)",
-                        self.spool_dir.path().display()
-                    )
-                })?;
+                spool
+                    .push(&key, partition_values, &values)
+                    .with_context(|| {
+                        format!(
+                            "cannot write spool files in {} (disk full? set datalake.spool_dir)",
+                            dir.display()
+                        )
+                    })?;
             }
         }
         if self.ensure_empty {
