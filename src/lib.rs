@@ -6,16 +6,14 @@
 
 pub mod aws;
 pub mod catalog;
-pub mod check;
 pub mod config;
 pub mod context;
 pub mod daemon;
 pub mod durable;
 pub mod encode;
-pub mod extract;
+pub mod jobs;
 pub mod lake;
 pub mod lease;
-pub mod logs;
 pub mod privacy;
 pub mod progress;
 pub mod schedule;
@@ -23,6 +21,6 @@ pub mod secret;
 pub mod shutdown;
 pub mod source;
 pub mod store;
-pub mod sync;
 pub mod table;
 pub mod testing;
+pub mod text_table;

@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 
 use edlake::config::Config;
 use edlake::context::Context;
-use edlake::{check, daemon, extract, logs, sync};
+use edlake::daemon;
+use edlake::jobs::{check, extract, logs, sync};
 
 #[derive(Parser)]
 #[command(name = "edlake", version, about = "Open edX datalake extractor")]
@@ -207,7 +208,7 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
         Command::Logs {
             command: LogsCommand::Ship,
         } => {
-            let settings = match crate::logs::settings::settings(config) {
+            let settings = match logs::settings::settings(config) {
                 Ok(s) => s,
                 Err(e) => return fail(&e, 2),
             };

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::JobKind;
 use crate::catalog::SyncReport;
-use crate::extract::TableReport;
-use crate::logs::ShipReport;
+use crate::jobs::extract::TableReport;
+use crate::jobs::logs::ShipReport;
 
 #[derive(Debug, Default, Clone)]
 struct JobStats {
@@ -322,8 +322,6 @@ mod tests {
             catalog: None,
             unchanged: 0,
             failures: vec![],
-            warnings: 0,
-            orphans: 0,
             ..TableReport::default()
         });
         let text = m.render();

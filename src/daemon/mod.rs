@@ -20,9 +20,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::context::Context;
-use crate::extract::{self, Selection};
+use crate::jobs::extract::{self, Selection};
+use crate::jobs::{logs, sync};
 use crate::schedule::Schedule;
-use crate::{logs, sync};
 use metrics::Metrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -33,7 +33,7 @@ const COLUMNS: &[(&str, &str, &str)] = &[
 ];
 
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
-    let table = crate::logs::settings::table_config(config);
+    let table = crate::jobs::logs::settings::table_config(config);
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
     partition_keys.extend(
@@ -65,7 +65,7 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
         raw_table: config.raw_table_name(&table),
         view: config.view_name(&table),
         location: catalog::location_url(
-            crate::logs::settings::location(config)?,
+            crate::jobs::logs::settings::location(config)?,
             &layout.table_dir(TABLE),
         )?,
         columns: COLUMNS
@@ -114,7 +114,7 @@ pub async fn sync_with(
 
 /// Every day partition this LMS has objects in.
 async fn partitions(config: &Config, store: &dyn Store) -> Result<Vec<PartitionSpec>> {
-    let table = crate::logs::settings::table_config(config);
+    let table = crate::jobs::logs::settings::table_config(config);
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let keys = store
         .list(&layout.lms_dir(TABLE))
@@ -125,7 +125,7 @@ async fn partitions(config: &Config, store: &dyn Store) -> Result<Vec<PartitionS
         &table,
         &keys,
         ".gz",
-        crate::logs::settings::location(config)?,
+        crate::jobs::logs::settings::location(config)?,
     )
 }
 

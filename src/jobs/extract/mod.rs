@@ -13,6 +13,7 @@ use crate::lake::Layout;
 use crate::lease::Leases;
 use crate::shutdown;
 use crate::store;
+use crate::text_table::{Column, TextTable};
 
 pub mod course_structures;
 pub mod incremental;
@@ -36,16 +37,12 @@ pub struct TableReport {
     pub mode: &'static str,
     /// What the catalog step did, when the catalog is enabled.
     pub catalog: Option<SyncReport>,
-    /// Items skipped because the lake already holds them (course structures whose
-    /// published version has not moved).
+    /// Items skipped because the lake already holds them (for course structures, the
+    /// courses whose published version has not moved).
     pub unchanged: usize,
     /// Items that failed while the rest of the table was written, one line each
     /// (`course X: why`); any makes the run incomplete.
     pub failures: Vec<String>,
-    /// Warnings logged about the data (e.g. a problem whose weight is unknown).
-    pub warnings: usize,
-    /// Blocks not reachable from their course's root.
-    pub orphans: usize,
 }
 
 pub struct TableOutcome {
@@ -84,7 +81,7 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selecti
         tracking_logs: false,
     };
     for name in names {
-        if name == crate::logs::TABLE {
+        if name == crate::jobs::logs::TABLE {
             if !logs {
                 bail!("table tracking_logs comes from the log files: set tracking_logs.path");
             }
@@ -108,7 +105,7 @@ pub fn select_tables<'a>(config: &'a Config, names: &[String]) -> Result<Selecti
                     known.push(course_structures::TABLE);
                 }
                 if logs {
-                    known.push(crate::logs::TABLE);
+                    known.push(crate::jobs::logs::TABLE);
                 }
                 anyhow!(
                     "unknown table {name}: not in the configured tables ({})",
@@ -232,52 +229,56 @@ fn log_outcome(table: &str, result: &Result<TableReport>) {
 
 /// The per-table summary printed by `edlake extract`.
 pub fn render(outcomes: &[TableOutcome]) -> String {
-    let width = outcomes
-        .iter()
-        .map(|o| o.table.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let mut out = format!(
-        "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {:<11}  {}\n",
-        "TABLE", "ROWS", "PARTITIONS", "FILES", "BYTES", "SECONDS", "MODE", "STATUS"
-    );
+    let mut table = TextTable::new(&[
+        Column::left("TABLE", 5, ""),
+        Column::right("ROWS", 12, " "),
+        Column::right("PARTITIONS", 10, " "),
+        Column::right("FILES", 6, " "),
+        Column::right("BYTES", 14, " "),
+        Column::right("SECONDS", 8, " "),
+        Column::left("MODE", 11, "  "),
+        Column::left("STATUS", 0, "  "),
+    ]);
     for o in outcomes {
         match &o.result {
-            Ok(r) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8.2}  {:<11}  {}{}{}{}\n",
-                r.table,
-                r.rows,
-                r.partitions,
-                r.files,
-                r.bytes,
-                r.seconds,
-                if r.mode.is_empty() { "-" } else { r.mode },
-                if r.failures.is_empty() {
-                    "ok".to_string()
-                } else {
-                    format!("INCOMPLETE ({} failed)", r.failures.len())
-                },
-                if r.unchanged > 0 {
-                    format!(" ({} unchanged)", r.unchanged)
-                } else {
-                    String::new()
-                },
-                if r.stale_removed > 0 {
-                    format!(" ({} stale removed)", r.stale_removed)
-                } else {
-                    String::new()
-                },
-                match &r.catalog {
-                    Some(c) => format!("; catalog {}", c.summary()),
-                    None => String::new(),
-                }
-            )),
-            Err(_) => out.push_str(&format!(
-                "{:<width$} {:>12} {:>10} {:>6} {:>14} {:>8}  {:<11}  FAILED\n",
-                o.table, "-", "-", "-", "-", "-", "-"
-            )),
+            Ok(r) => table.row(vec![
+                r.table.clone(),
+                r.rows.to_string(),
+                r.partitions.to_string(),
+                r.files.to_string(),
+                r.bytes.to_string(),
+                format!("{:.2}", r.seconds),
+                if r.mode.is_empty() { "-" } else { r.mode }.to_string(),
+                format!(
+                    "{}{}{}{}",
+                    if r.failures.is_empty() {
+                        "ok".to_string()
+                    } else {
+                        format!("INCOMPLETE ({} failed)", r.failures.len())
+                    },
+                    if r.unchanged > 0 {
+                        format!(" ({} unchanged)", r.unchanged)
+                    } else {
+                        String::new()
+                    },
+                    if r.stale_removed > 0 {
+                        format!(" ({} stale removed)", r.stale_removed)
+                    } else {
+                        String::new()
+                    },
+                    match &r.catalog {
+                        Some(c) => format!("; catalog {}", c.summary()),
+                        None => String::new(),
+                    }
+                ),
+            ]),
+            Err(_) => {
+                let mut cells = vec![o.table.clone()];
+                cells.extend(std::iter::repeat_n("-".to_string(), 6));
+                cells.push("FAILED".into());
+                table.row(cells);
+            }
         }
     }
-    out
+    table.render()
 }

@@ -28,8 +28,8 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::SyncReport;
 use crate::config::Config;
 use crate::encode::gzip_lines::DayFile;
+use crate::jobs::logs::settings::TrackingLogsSettings;
 use crate::lake::Layout;
-use crate::logs::settings::TrackingLogsSettings;
 use crate::source::tracking_logs::line::Rejection;
 use crate::source::tracking_logs::{self as files, Rotation};
 use crate::store::{self, Payload, Store};
@@ -81,10 +81,11 @@ impl ShipReport {
 /// cancelled no further file starts (the rest wait for the next pass).
 pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipReport> {
     let started = Instant::now();
-    let settings = crate::logs::settings::settings(config)?;
+    let settings = crate::jobs::logs::settings::settings(config)?;
     let _lock = lock(&settings.state_dir)?;
     let mut ledger = Ledger::open(&settings.state_dir)?;
-    let store = store::open_location(config, crate::logs::settings::location(config)?).await?;
+    let store =
+        store::open_location(config, crate::jobs::logs::settings::location(config)?).await?;
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut report = ShipReport::default();
 

@@ -252,6 +252,9 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
     );
 
     let mut written: HashMap<String, String> = HashMap::new();
+    // Data warnings (a problem whose weight is unknown) and orphan blocks are logged per
+    // course as they come, and summed up once the courses are written.
+    let (mut warnings, mut orphans) = (0usize, 0usize);
     for batch in changed.chunks(config.course_structures.batch_size) {
         crate::shutdown::check(stop)?;
         let fetched: Vec<_> = fetch_batch(modulestore, batch, &mut report)
@@ -286,8 +289,8 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
                             "blocks not reachable from the course root (exported with orphan = true)"
                         );
                     }
-                    report.warnings += rows.warnings.len();
-                    report.orphans += rows.orphans;
+                    warnings += rows.warnings.len();
+                    orphans += rows.orphans;
                     report.rows += rows.rows.len() as u64;
                     payloads.push((course, csv));
                 }
@@ -318,6 +321,14 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
                 futures::future::ready(Ok(()))
             })
             .await?;
+    }
+
+    if warnings > 0 || orphans > 0 {
+        tracing::info!(
+            warnings,
+            orphans,
+            "course structures written with data warnings or orphan blocks (see above)"
+        );
     }
 
     // Courses no longer listed (deleted, or no longer published) leave the lake.

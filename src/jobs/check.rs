@@ -14,6 +14,7 @@ use crate::source::course_structures::modulestore::ModuleStore;
 use crate::source::mysql::{plan_columns, MysqlSource};
 use crate::store::{self, Payload, Store};
 use crate::table::TablePlan;
+use crate::text_table::{Column, TextTable};
 
 pub struct Probe {
     pub what: String,
@@ -357,7 +358,7 @@ async fn check_conditional_writes(config: &Config, store: &dyn Store, layout: &L
 /// The log directory and the state directory are writable (rotation renames, retention
 /// deletes), rotated files are found, and a separate destination takes a probe object.
 async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
-    let settings = match crate::logs::settings::settings(config) {
+    let settings = match crate::jobs::logs::settings::settings(config) {
         Ok(s) => s,
         Err(e) => return probes.push(Probe::fail("tracking_logs", format!("{e:#}"))),
     };
@@ -414,7 +415,8 @@ async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
         );
         let result = async {
             let store =
-                store::open_location(config, crate::logs::settings::location(config)?).await?;
+                store::open_location(config, crate::jobs::logs::settings::location(config)?)
+                    .await?;
             let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
             let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
             store
@@ -443,24 +445,18 @@ async fn delete_and_confirm(store: &dyn store::Store, key: &str) -> Result<()> {
 
 /// The result table printed by `edlake check`.
 pub fn render(probes: &[Probe]) -> String {
-    let width = probes
-        .iter()
-        .map(|p| p.what.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let mut out = format!("{:<width$}  {:<6}  {}\n", "CHECK", "RESULT", "DETAIL");
+    let mut table = TextTable::new(&[
+        Column::left("CHECK", 5, ""),
+        Column::left("RESULT", 6, "  "),
+        Column::left("DETAIL", 0, "  "),
+    ]);
     for p in probes {
-        out.push_str(&format!(
-            "{:<width$}  {:<6}  {}\n",
-            p.what,
-            match (p.ok, p.warning) {
-                (false, _) => "FAILED",
-                (true, true) => "WARN",
-                (true, false) => "ok",
-            },
-            p.detail
-        ));
+        let result = match (p.ok, p.warning) {
+            (false, _) => "FAILED",
+            (true, true) => "WARN",
+            (true, false) => "ok",
+        };
+        table.row(vec![p.what.clone(), result.to_string(), p.detail.clone()]);
     }
-    out
+    table.render()
 }

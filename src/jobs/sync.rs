@@ -10,13 +10,14 @@ use futures::StreamExt;
 use crate::catalog::{self, Catalog, Deletes, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::context::Context;
-use crate::extract::{course_structures, Selection};
+use crate::jobs::extract::{course_structures, Selection};
+use crate::jobs::logs;
 use crate::lake::Layout;
 use crate::lease::{Fence, Leases};
-use crate::logs;
 use crate::shutdown;
 use crate::source::mysql::MysqlSource;
 use crate::store::{self, Store};
+use crate::text_table::{Column, TextTable};
 
 pub struct SyncOutcome {
     pub table: String,
@@ -93,7 +94,7 @@ pub async fn run(
     outcomes.sort_by_key(|o| order(&o.table));
     if selection.course_structures {
         // Types are fixed, so only the lake is read: MongoDB is not needed.
-        let table = crate::extract::course_structures::table_config(config);
+        let table = crate::jobs::extract::course_structures::table_config(config);
         let (store, layout, catalog, table) = (&store, &layout, &catalog, &table);
         let work = |fence: Fence| async move {
             let keys = store
@@ -117,7 +118,8 @@ pub async fn run(
         // deletions are proven by a listing made after Glue is read.
         let work = |fence: Fence| async move {
             let logs_store =
-                store::open_location(config, crate::logs::settings::location(config)?).await?;
+                store::open_location(config, crate::jobs::logs::settings::location(config)?)
+                    .await?;
             fence.check()?;
             logs::table::sync_with(config, logs_store.as_ref(), &catalog, dry_run).await
         };
@@ -183,45 +185,47 @@ async fn sync_table(
 
 /// The per-table summary printed by `edlake catalog sync`.
 pub fn render(database_ops: &[String], outcomes: &[SyncOutcome], dry_run: bool) -> String {
-    let width = outcomes
-        .iter()
-        .map(|o| o.table.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
     let mut out = String::new();
     for op in database_ops {
         out.push_str(&format!("{}{op}\n", if dry_run { "would " } else { "" }));
     }
-    out.push_str(&format!(
-        "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  {}\n",
-        "TABLE", "PARTITIONS", "CREATED", "UPDATED", "DELETED", "GLUE", "ATHENA", "STATUS"
-    ));
+    let mut table = TextTable::new(&[
+        Column::left("TABLE", 5, ""),
+        Column::right("PARTITIONS", 10, " "),
+        Column::right("CREATED", 8, " "),
+        Column::right("UPDATED", 8, " "),
+        Column::right("DELETED", 8, " "),
+        Column::right("GLUE", 6, " "),
+        Column::right("ATHENA", 6, " "),
+        Column::left("STATUS", 0, "  "),
+    ]);
     for o in outcomes {
         match &o.result {
             Ok(r) => {
-                out.push_str(&format!(
-                    "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  {}\n",
-                    o.table,
-                    r.partitions,
-                    r.created,
-                    r.updated,
-                    r.deleted,
-                    r.glue_calls,
-                    r.athena_queries,
-                    if dry_run { "dry run" } else { "ok" }
-                ));
+                table.row(vec![
+                    o.table.clone(),
+                    r.partitions.to_string(),
+                    r.created.to_string(),
+                    r.updated.to_string(),
+                    r.deleted.to_string(),
+                    r.glue_calls.to_string(),
+                    r.athena_queries.to_string(),
+                    if dry_run { "dry run" } else { "ok" }.to_string(),
+                ]);
                 if dry_run {
                     for op in &r.operations {
-                        out.push_str(&format!("  would {op}\n"));
+                        table.note(format!("  would {op}"));
                     }
                 }
             }
-            Err(_) => out.push_str(&format!(
-                "{:<width$} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6}  FAILED\n",
-                o.table, "-", "-", "-", "-", "-", "-"
-            )),
+            Err(_) => {
+                let mut cells = vec![o.table.clone()];
+                cells.extend(std::iter::repeat_n("-".to_string(), 6));
+                cells.push("FAILED".into());
+                table.row(cells);
+            }
         }
     }
+    out.push_str(&table.render());
     out
 }
