@@ -3,7 +3,7 @@
 use anyhow::Result;
 use bytes::Bytes;
 
-use crate::catalog::athena::{self, SdkAthena};
+use crate::catalog::glue::athena::{self, SdkAthena};
 use crate::catalog::glue::sdk_clients;
 use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::{Config, CourseIndexSource};

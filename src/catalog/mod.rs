@@ -20,9 +20,7 @@ use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
 use crate::store::join_key;
 use crate::table::{Column, TablePlan};
 
-pub mod athena;
 pub mod glue;
-pub mod view;
 
 pub const OPENCSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
 /// Hive's JSON SerDe, which AWS advises over OpenX's (athena-glue.md §8).
@@ -444,51 +442,6 @@ pub fn plan_partitions(
     plan
 }
 
-/// One operator line for a failed AWS call: service, operation and object, AWS's code and
-/// message, and what to check. Both SDKs share the error type.
-pub(crate) fn describe_sdk_error<E, R>(
-    endpoint: &crate::aws::Endpoint,
-    iam_prefix: &str,
-    operation: &str,
-    target: &str,
-    err: &aws_sdk_glue::error::SdkError<E, R>,
-) -> String
-where
-    E: aws_sdk_glue::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    use aws_sdk_glue::error::SdkError;
-    let service = endpoint.service;
-    if let Some(why) = endpoint.network_failure(err, endpoint.answer) {
-        return format!(
-            "cannot reach {service} at {} for {operation} {target}: {why}",
-            endpoint.url
-        );
-    }
-    match err {
-        SdkError::ServiceError(service_err) => {
-            let e = service_err.err();
-            let code = e.code().unwrap_or("UnknownError");
-            let message = e.message().unwrap_or_default();
-            let hint = match code {
-                "AccessDeniedException" => {
-                    format!(" (allow {iam_prefix}:{operation} in the IAM policy)")
-                }
-                "TooManyRequestsException" | "ThrottlingException" => {
-                    " (quota or rate limit reached; rerun later or raise the quota)".into()
-                }
-                "EntityNotFoundException" => " (run `edlake catalog sync` to create it)".into(),
-                _ => String::new(),
-            };
-            format!("{service} {operation} {target} failed: {code}: {message}{hint}")
-        }
-        other => format!(
-            "{service} {operation} {target} failed: {}",
-            aws_sdk_glue::error::DisplayErrorContext(other)
-        ),
-    }
-}
-
 /// `lms=a/course_id=b` style, for messages.
 pub fn describe_partition(keys: &[String], values: &[String]) -> String {
     keys.iter()
@@ -548,7 +501,7 @@ impl Catalog {
         let (glue, athena) = glue::sdk_clients(config).await;
         Ok(Catalog::new(
             Arc::new(glue),
-            Arc::new(athena::SdkAthena::new(
+            Arc::new(glue::SdkAthena::new(
                 athena,
                 &settings.athena_workgroup,
                 settings.athena_output.as_deref(),
@@ -709,8 +662,8 @@ impl Catalog {
 
         // The view, only when its statement changed or it is gone.
         let sql = match &spec.view_select {
-            Some(select) => view::select_view_sql(db, spec, select),
-            None => view::view_sql(db, spec, &columns),
+            Some(select) => glue::view::select_view_sql(db, spec, select),
+            None => glue::view::view_sql(db, spec, &columns),
         };
         let hash = format!("{:x}", Sha256::digest(sql.as_bytes()));
         report.glue_calls += 1;
@@ -862,7 +815,7 @@ impl Catalog {
     /// Runs one statement and waits for a final state; anything but SUCCEEDED is an error
     /// carrying Athena's reason.
     pub async fn run_query(&self, sql: &str, purpose: &str) -> Result<()> {
-        athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
+        glue::athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
     }
 }
 

@@ -702,12 +702,12 @@ async fn queries_survive_requeueing_and_time_out_with_a_stop() {
         (QueryState::Queued, None),
         (QueryState::Running, None),
     ]);
-    athena::wait_for(&athena, "SELECT 1", "probing", polling())
+    glue::athena::wait_for(&athena, "SELECT 1", "probing", polling())
         .await
         .unwrap();
 
     let athena = StubAthena::scripted(&[(QueryState::Cancelled, Some("user cancelled"))]);
-    let err = athena::wait_for(&athena, "SELECT 1", "probing", polling())
+    let err = glue::athena::wait_for(&athena, "SELECT 1", "probing", polling())
         .await
         .unwrap_err()
         .to_string();
@@ -715,7 +715,7 @@ async fn queries_survive_requeueing_and_time_out_with_a_stop() {
 
     let forever: Vec<_> = (0..10_000).map(|_| (QueryState::Running, None)).collect();
     let athena = StubAthena::scripted(&forever);
-    let err = athena::wait_for(&athena, "SELECT 1", "probing", polling())
+    let err = glue::athena::wait_for(&athena, "SELECT 1", "probing", polling())
         .await
         .unwrap_err()
         .to_string();

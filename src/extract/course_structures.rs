@@ -552,7 +552,7 @@ mod tests {
         let spec = table_spec(&config).unwrap();
         assert_eq!(spec.raw_table, "openedx_raw_course_structures");
         assert_eq!(spec.view, "openedx_table_course_structures");
-        let sql = crate::catalog::view::view_sql("panorama", &spec, &spec.columns);
+        let sql = crate::catalog::glue::view::view_sql("panorama", &spec, &spec.columns);
         let names: Vec<&str> = sql
             .lines()
             .filter_map(|l| l.trim_end_matches(',').rsplit_once(" AS "))

@@ -6,7 +6,7 @@
 //! `TRY_CAST`, so a value the type cannot hold (MySQL's zero date, a TIME past 24 h) reads
 //! as NULL instead of failing every query of every dashboard.
 
-use super::{CatalogColumn, Dedup, TableSpec};
+use crate::catalog::{CatalogColumn, Dedup, TableSpec};
 
 /// The Trino type and the expression a raw column is read through.
 #[derive(Debug, Clone, PartialEq, Eq)]

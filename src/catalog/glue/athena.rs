@@ -10,8 +10,8 @@ use aws_sdk_athena::types::{
 };
 use aws_sdk_athena::Client;
 
-use super::{AthenaApi, Polling, QueryState, QueryStatus};
 use crate::aws::Endpoint;
+use crate::catalog::{AthenaApi, Polling, QueryState, QueryStatus};
 
 pub struct SdkAthena {
     client: Client,
@@ -68,7 +68,7 @@ impl SdkAthena {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        super::describe_sdk_error(&self.endpoint, "athena", operation, target, err)
+        super::sdk::describe_sdk_error(&self.endpoint, "athena", operation, target, err)
     }
 }
 
