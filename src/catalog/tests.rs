@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
+use async_trait::async_trait;
+
 use super::*;
 
 #[derive(Default)]
