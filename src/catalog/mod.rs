@@ -7,7 +7,7 @@
 //! [`AthenaApi`]); the AWS SDK backs them in production, stubs in unit tests (the emulator
 //! ignores Glue's paging and batch limits and never runs SQL).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ use crate::table::{Column, TablePlan};
 
 pub mod api;
 pub mod glue;
+pub mod plan;
 
 pub use api::{
     AthenaApi, CatalogColumn, Dedup, Deletes, GlueApi, GluePartition, PartitionFailure,
@@ -28,79 +29,7 @@ pub use api::{
     TableDefinition, TableFormat, TableSpec, JSON_SERDE, MAX_CREATE_BATCH, MAX_DELETE_BATCH,
     MAX_UPDATE_BATCH, OPENCSV_SERDE, PARTITION_PAGE_SIZE, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
 };
-
-/// Columns of the Glue table from now on: the existing ones in their order (the source's
-/// current type where the source still has them), then the source's new ones appended.
-/// OpenCSVSerde maps columns by position, so a column is never moved or removed.
-pub fn merge_columns(
-    existing: &[CatalogColumn],
-    source: &[CatalogColumn],
-) -> (Vec<CatalogColumn>, Vec<String>, Vec<String>) {
-    let mut merged = Vec::with_capacity(existing.len().max(source.len()));
-    let mut absent = Vec::new();
-    for old in existing {
-        match source.iter().find(|s| s.name == old.name) {
-            Some(now) => merged.push(now.clone()),
-            None => {
-                absent.push(old.name.clone());
-                merged.push(old.clone());
-            }
-        }
-    }
-    let mut added = Vec::new();
-    for col in source {
-        if !existing.iter().any(|e| e.name == col.name) {
-            added.push(col.name.clone());
-            merged.push(col.clone());
-        }
-    }
-    (merged, added, absent)
-}
-
-/// Writes that bring Glue's partitions (of one LMS) to `desired`.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct PartitionPlan {
-    pub create: Vec<PartitionSpec>,
-    pub update: Vec<PartitionSpec>,
-    pub delete: Vec<Vec<String>>,
-}
-
-pub fn plan_partitions(
-    existing: &[GluePartition],
-    desired: &[PartitionSpec],
-    def: &TableDefinition,
-) -> PartitionPlan {
-    let have: HashMap<&[String], &GluePartition> =
-        existing.iter().map(|p| (p.values.as_slice(), p)).collect();
-    let want: HashMap<&[String], &PartitionSpec> =
-        desired.iter().map(|p| (p.values.as_slice(), p)).collect();
-    let mut plan = PartitionPlan::default();
-    for spec in desired {
-        match have.get(spec.values.as_slice()) {
-            None => plan.create.push(spec.clone()),
-            Some(old) => {
-                // A partition is read with its own storage descriptor: after a column is
-                // appended or a location moves (a Panorama-registered `%2B` path), it must
-                // be rewritten too.
-                if old.location != spec.location
-                    || old.columns != def.columns
-                    || old.serde_library != def.serde_library
-                {
-                    plan.update.push(spec.clone());
-                }
-            }
-        }
-    }
-    for old in existing {
-        if !want.contains_key(old.values.as_slice()) {
-            plan.delete.push(old.values.clone());
-        }
-    }
-    plan.create.sort();
-    plan.update.sort();
-    plan.delete.sort();
-    plan
-}
+pub use plan::{merge_columns, plan_partitions, PartitionPlan};
 
 /// `lms=a/course_id=b` style, for messages.
 pub fn describe_partition(keys: &[String], values: &[String]) -> String {
