@@ -11,16 +11,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, LakeLocation, TableConfig};
-use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
-use crate::store::join_key;
+use crate::config::{Config, TableConfig};
+use crate::lake::Layout;
 use crate::table::{Column, TablePlan};
 
 pub mod api;
 pub mod glue;
+pub mod keys;
 pub mod plan;
 
 pub use api::{
@@ -28,6 +28,9 @@ pub use api::{
     PartitionPage, PartitionSpec, Polling, QueryState, QueryStatus, Relist, SyncReport,
     TableDefinition, TableFormat, TableSpec, JSON_SERDE, MAX_CREATE_BATCH, MAX_DELETE_BATCH,
     MAX_UPDATE_BATCH, OPENCSV_SERDE, PARTITION_PAGE_SIZE, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
+};
+pub use keys::{
+    lake_url, location_url, partition_values, partitions_from_files, partitions_from_keys,
 };
 pub use plan::{merge_columns, plan_partitions, PartitionPlan};
 
@@ -436,106 +439,6 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
             latest_by: i.change_column.clone(),
         }),
     })
-}
-
-/// `s3://bucket/<root>/<key>` for a key of the lake.
-pub fn lake_url(config: &Config, key: &str) -> Result<String> {
-    location_url(config.lake_location()?, key)
-}
-
-/// `s3://bucket/<root>/<key>` for a key of the store at `location`.
-pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
-    match location {
-        LakeLocation::S3 { bucket, root } => Ok(format!("s3://{bucket}/{}", join_key(&root, key))),
-        LakeLocation::Local(path) => Err(anyhow!(
-            "the catalog needs an s3:// lake; datalake.url is the local directory {} (set catalog.enabled = false)",
-            path.display()
-        )),
-    }
-}
-
-/// Glue values of a partition written with `values` (the table's `partition_by` values):
-/// `lms` first; NULL and '' are Hive's default partition, as in the path.
-pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String> {
-    std::iter::once(lms_host.to_string())
-        .chain(values.iter().map(|v| match v.as_deref() {
-            None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
-            Some(v) => v.to_string(),
-        }))
-        .collect()
-}
-
-/// Partitions of this LMS that have files in the lake, from the keys under its `lms=`
-/// directory. Keys that do not follow the table's layout are skipped with a warning.
-pub fn partitions_from_keys(
-    config: &Config,
-    table: &TableConfig,
-    keys: &[String],
-) -> Result<Vec<PartitionSpec>> {
-    partitions_from_files(config, table, keys, ".csv", config.lake_location()?)
-}
-
-/// [`partitions_from_keys`] for files ending in `suffix` in the store at `location`.
-pub fn partitions_from_files(
-    config: &Config,
-    table: &TableConfig,
-    keys: &[String],
-    suffix: &str,
-    location: LakeLocation,
-) -> Result<Vec<PartitionSpec>> {
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let lms_dir = layout.lms_dir(&table.name);
-    let columns: Vec<String> = table
-        .partition_by
-        .iter()
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let mut found = BTreeMap::new();
-    for key in keys {
-        if !key.ends_with(suffix) {
-            continue;
-        }
-        let Some(rest) = key.strip_prefix(&lms_dir) else {
-            continue;
-        };
-        let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let segments: Vec<&str> = rest[..dir_len]
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let parsed: Option<Vec<Option<String>>> = (segments.len() == columns.len())
-            .then(|| {
-                segments
-                    .iter()
-                    .zip(&columns)
-                    .map(|(segment, column)| {
-                        let (name, value) = segment.split_once('=')?;
-                        (unescape_path_name(name) == *column).then(|| match value {
-                            HIVE_DEFAULT_PARTITION => None,
-                            v => Some(unescape_path_name(v)),
-                        })
-                    })
-                    .collect()
-            })
-            .flatten();
-        match parsed {
-            Some(values) => {
-                let dir = format!("{lms_dir}{}", &rest[..dir_len]);
-                found.insert(
-                    partition_values(&config.lms_host, &values),
-                    location_url(location.clone(), &dir)?,
-                );
-            }
-            None => tracing::warn!(
-                table = %table.name, key = %key,
-                "file outside the table's partition layout; not registered"
-            ),
-        }
-    }
-    Ok(found
-        .into_iter()
-        .map(|(values, location)| PartitionSpec { values, location })
-        .collect())
 }
 
 #[cfg(test)]
