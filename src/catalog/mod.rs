@@ -21,6 +21,7 @@ use crate::table::{Column, TablePlan};
 pub mod api;
 pub mod glue;
 pub mod keys;
+pub mod names;
 pub mod plan;
 
 pub use api::{
@@ -32,6 +33,7 @@ pub use api::{
 pub use keys::{
     lake_url, location_url, partition_values, partitions_from_files, partitions_from_keys,
 };
+pub use names::{glue_name, raw_table_name, table_prefix, view_name};
 pub use plan::{merge_columns, plan_partitions, PartitionPlan};
 
 /// `lms=a/course_id=b` style, for messages.
@@ -46,20 +48,6 @@ pub fn describe_partition(keys: &[String], values: &[String]) -> String {
 /// A Glue partition-filter literal.
 fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
-}
-
-/// Name of a Glue object: lower case, only `[a-z0-9_]`.
-pub fn glue_name(raw: &str) -> String {
-    raw.to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 pub struct Catalog {
@@ -426,8 +414,8 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
     partition_keys.extend(source_columns(&plan.partition_columns));
     Ok(TableSpec {
         table: table.name.clone(),
-        raw_table: config.raw_table_name(table),
-        view: config.view_name(table),
+        raw_table: raw_table_name(config, table),
+        view: view_name(config, table),
         location: lake_url(config, &layout.table_dir(&table.name))?,
         columns: source_columns(&plan.data_columns),
         partition_keys,

@@ -781,8 +781,3 @@ fn partitions_come_from_the_lake_keys() {
         ]
     );
 }
-
-#[test]
-fn glue_names_are_lower_case_identifiers() {
-    assert_eq!(glue_name("Open-edX/lake"), "open_edx_lake");
-}

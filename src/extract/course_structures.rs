@@ -94,8 +94,8 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
     view_order.insert(1, "course_id".into());
     Ok(TableSpec {
         table: TABLE.into(),
-        raw_table: config.raw_table_name(&table),
-        view: config.view_name(&table),
+        raw_table: catalog::raw_table_name(config, &table),
+        view: catalog::view_name(config, &table),
         location: catalog::lake_url(config, &layout.table_dir(TABLE))?,
         columns: COLUMNS
             .iter()
