@@ -14,15 +14,14 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, TableConfig};
-use crate::lake::Layout;
-use crate::table::{Column, TablePlan};
+use crate::config::Config;
 
 pub mod api;
 pub mod glue;
 pub mod keys;
 pub mod names;
 pub mod plan;
+pub mod spec;
 
 pub use api::{
     AthenaApi, CatalogColumn, Dedup, Deletes, GlueApi, GluePartition, PartitionFailure,
@@ -35,6 +34,7 @@ pub use keys::{
 };
 pub use names::{glue_name, raw_table_name, table_prefix, view_name};
 pub use plan::{merge_columns, plan_partitions, PartitionPlan};
+pub use spec::{source_columns, table_spec};
 
 /// `lms=a/course_id=b` style, for messages.
 pub fn describe_partition(keys: &[String], values: &[String]) -> String {
@@ -397,36 +397,6 @@ impl Catalog {
     pub async fn run_query(&self, sql: &str, purpose: &str) -> Result<()> {
         glue::athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
     }
-}
-
-/// Catalog columns of source columns (name and MySQL column type).
-pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
-    columns
-        .iter()
-        .map(|c| CatalogColumn::new(&c.name, &c.column_type))
-        .collect()
-}
-
-/// The catalog spec of a configured table, from its source plan.
-pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Result<TableSpec> {
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
-    partition_keys.extend(source_columns(&plan.partition_columns));
-    Ok(TableSpec {
-        table: table.name.clone(),
-        raw_table: raw_table_name(config, table),
-        view: view_name(config, table),
-        location: lake_url(config, &layout.table_dir(&table.name))?,
-        columns: source_columns(&plan.data_columns),
-        partition_keys,
-        view_order: None,
-        format: TableFormat::Csv,
-        view_select: None,
-        dedup: plan.incremental.as_ref().map(|i| Dedup {
-            key: i.key.clone(),
-            latest_by: i.change_column.clone(),
-        }),
-    })
 }
 
 #[cfg(test)]

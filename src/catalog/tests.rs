@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
+use crate::config::TableConfig;
 
 #[derive(Default)]
 struct GlueState {
