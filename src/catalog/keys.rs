@@ -110,3 +110,53 @@ pub fn partitions_from_files(
         .map(|(values, location)| PartitionSpec { values, location })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_come_from_the_lake_keys() {
+        let config: Config = toml::from_str(
+            r#"
+            lms_host = "lms.example.com"
+            [mysql]
+            url = "mysql://u@h/db"
+            [datalake]
+            url = "s3://bucket/root"
+            "#,
+        )
+        .unwrap();
+        let table: TableConfig =
+            toml::from_str("name = 'courseware_studentmodule'\npartition_by = 'course_id'")
+                .unwrap();
+        let dir = "openedx/courseware_studentmodule/lms=lms.example.com/";
+        let keys = vec![
+            format!("{dir}course_id=course-v1%3AOrg+X+Run/courseware_studentmodule.csv"),
+            format!("{dir}course_id=course-v1%3AOrg+X+Run/delta-1.csv"),
+            format!("{dir}course_id=__HIVE_DEFAULT_PARTITION__/courseware_studentmodule.csv"),
+            format!("{dir}courseware_studentmodule.csv"),
+            format!("{dir}course_id=a/extra=b/courseware_studentmodule.csv"),
+            format!("{dir}course_id=a/notes.txt"),
+        ];
+        let found = partitions_from_keys(&config, &table, &keys).unwrap();
+        assert_eq!(
+            found,
+            vec![
+                PartitionSpec {
+                    values: vec![
+                        "lms.example.com".into(),
+                        "__HIVE_DEFAULT_PARTITION__".into()
+                    ],
+                    location: format!(
+                        "s3://bucket/root/{dir}course_id=__HIVE_DEFAULT_PARTITION__/"
+                    ),
+                },
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "course-v1:Org+X+Run".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=course-v1%3AOrg+X+Run/"),
+                },
+            ]
+        );
+    }
+}

@@ -159,3 +159,24 @@ pub fn plan_partitions(
     plan.delete.sort();
     plan
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_appends_new_columns_and_keeps_gone_ones() {
+        let cols = |names: &[&str]| -> Vec<CatalogColumn> {
+            names.iter().map(|n| CatalogColumn::new(n, "int")).collect()
+        };
+        let (merged, added, absent) =
+            merge_columns(&cols(&["a", "b", "c"]), &cols(&["c", "d", "a"]));
+        let names: Vec<_> = merged.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        assert_eq!(added, ["d"]);
+        assert_eq!(absent, ["b"]);
+        let (merged, added, _) = merge_columns(&[], &cols(&["X", "y"]));
+        assert_eq!(merged[0].name, "x");
+        assert_eq!(added, ["x", "y"]);
+    }
+}

@@ -178,3 +178,37 @@ pub async fn wait_for(
         interval = (interval * 3 / 2).min(polling.max);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::stubs::{polling, StubAthena};
+
+    #[tokio::test]
+    async fn queries_survive_requeueing_and_time_out_with_a_stop() {
+        let athena = StubAthena::scripted(&[
+            (QueryState::Running, None),
+            (QueryState::Queued, None),
+            (QueryState::Running, None),
+        ]);
+        wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap();
+
+        let athena = StubAthena::scripted(&[(QueryState::Cancelled, Some("user cancelled"))]);
+        let err = wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("was CANCELLED: user cancelled"), "{err}");
+
+        let forever: Vec<_> = (0..10_000).map(|_| (QueryState::Running, None)).collect();
+        let athena = StubAthena::scripted(&forever);
+        let err = wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did not finish within"), "{err}");
+        assert_eq!(athena.stopped.lock().unwrap().as_slice(), ["q1"]);
+    }
+}
