@@ -11,7 +11,7 @@ use aws_sdk_athena::types::{
 use aws_sdk_athena::Client;
 
 use crate::aws::Endpoint;
-use crate::catalog::{AthenaApi, Polling, QueryState, QueryStatus};
+use crate::catalog::api::{AthenaApi, Polling, QueryState, QueryStatus};
 
 pub struct SdkAthena {
     client: Client,

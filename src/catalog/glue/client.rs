@@ -13,7 +13,7 @@ use aws_sdk_glue::Client;
 
 use crate::aws::Endpoint;
 
-use crate::catalog::{
+use crate::catalog::api::{
     CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage, PartitionSpec,
     TableDefinition, PARTITION_PAGE_SIZE,
 };
