@@ -1033,37 +1033,6 @@ impl Config {
             .unwrap_or_else(|| matches!(self.lake_location(), Ok(LakeLocation::S3 { .. })))
     }
 
-    /// Prefix of Glue names (Panorama's `base_prefix`).
-    pub fn catalog_table_prefix(&self) -> String {
-        match &self.catalog.table_prefix {
-            Some(p) => p.clone(),
-            None => crate::catalog::glue_name(self.datalake.prefix.trim_matches('/')),
-        }
-    }
-
-    fn prefixed(&self, kind: &str, table: &str) -> String {
-        let prefix = self.catalog_table_prefix();
-        if prefix.is_empty() {
-            format!("{kind}_{}", table.to_ascii_lowercase())
-        } else {
-            format!("{prefix}_{kind}_{}", table.to_ascii_lowercase())
-        }
-    }
-
-    pub fn raw_table_name(&self, table: &TableConfig) -> String {
-        table
-            .raw_table
-            .clone()
-            .unwrap_or_else(|| self.prefixed("raw", &table.name))
-    }
-
-    pub fn view_name(&self, table: &TableConfig) -> String {
-        table
-            .view
-            .clone()
-            .unwrap_or_else(|| self.prefixed("table", &table.name))
-    }
-
     pub fn lake_location(&self) -> Result<LakeLocation> {
         crate::lake::parse_location("datalake.url", &self.datalake.url)
     }

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use bytes::Bytes;
 
-use crate::catalog::athena::{self, SdkAthena};
+use crate::catalog::glue::athena::{self, SdkAthena};
 use crate::catalog::glue::sdk_clients;
-use crate::catalog::{merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
+use crate::catalog::{self, merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
 use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
 use crate::lease;
@@ -212,7 +212,7 @@ async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Pr
         }
     }
     for table in &config.tables {
-        let raw = config.raw_table_name(table);
+        let raw = catalog::raw_table_name(config, table);
         let what = format!("glue table {raw}");
         let existing = match glue.get_table(db, &raw).await {
             Ok(Some(t)) => t,
@@ -252,7 +252,7 @@ async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Pr
             }
             None => format!("{} columns", existing.columns.len()),
         };
-        let view = config.view_name(table);
+        let view = catalog::view_name(config, table);
         match glue.get_table(db, &view).await {
             Ok(Some(v)) if v.table_type == VIRTUAL_VIEW => {}
             Ok(Some(_)) => detail.push_str(&format!("; {view} is a table, not a view")),

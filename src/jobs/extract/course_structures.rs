@@ -107,8 +107,8 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
     view_order.insert(1, "course_id".into());
     Ok(TableSpec {
         table: TABLE.into(),
-        raw_table: config.raw_table_name(&table),
-        view: config.view_name(&table),
+        raw_table: catalog::raw_table_name(config, &table),
+        view: catalog::view_name(config, &table),
         location: catalog::lake_url(config, &layout.table_dir(TABLE))?,
         columns: COLUMNS
             .iter()
@@ -583,7 +583,7 @@ mod tests {
         let spec = table_spec(&config).unwrap();
         assert_eq!(spec.raw_table, "openedx_raw_course_structures");
         assert_eq!(spec.view, "openedx_table_course_structures");
-        let sql = crate::catalog::view::view_sql("panorama", &spec, &spec.columns);
+        let sql = crate::catalog::glue::view::view_sql("panorama", &spec, &spec.columns);
         let names: Vec<&str> = sql
             .lines()
             .filter_map(|l| l.trim_end_matches(',').rsplit_once(" AS "))

@@ -74,7 +74,7 @@ pub async fn extract_table(
     if let Some(catalog) = catalog {
         // Files must line up with the Glue columns, which only ever grow at the end.
         let existing = catalog
-            .existing_columns(&config.raw_table_name(table))
+            .existing_columns(&catalog::raw_table_name(config, table))
             .await
             .context("catalog")?;
         let order: Vec<(String, String)> = existing

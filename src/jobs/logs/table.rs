@@ -62,8 +62,8 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
     ];
     Ok(TableSpec {
         table: TABLE.into(),
-        raw_table: config.raw_table_name(&table),
-        view: config.view_name(&table),
+        raw_table: catalog::raw_table_name(config, &table),
+        view: catalog::view_name(config, &table),
         location: catalog::location_url(
             crate::jobs::logs::settings::location(config)?,
             &layout.table_dir(TABLE),

@@ -6,7 +6,7 @@
 //! `TRY_CAST`, so a value the type cannot hold (MySQL's zero date, a TIME past 24 h) reads
 //! as NULL instead of failing every query of every dashboard.
 
-use super::{CatalogColumn, Dedup, TableSpec};
+use crate::catalog::api::{CatalogColumn, Dedup, TableSpec};
 
 /// The Trino type and the expression a raw column is read through.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,7 +358,7 @@ mod parse_tests {
                 CatalogColumn::new("course_id", "varchar(255)"),
             ],
             view_order: None,
-            format: crate::catalog::TableFormat::Csv,
+            format: crate::catalog::api::TableFormat::Csv,
             view_select: None,
             dedup: None,
         }

@@ -10,8 +10,8 @@ use aws_sdk_athena::types::{
 };
 use aws_sdk_athena::Client;
 
-use super::{AthenaApi, Polling, QueryState, QueryStatus};
 use crate::aws::Endpoint;
+use crate::catalog::api::{AthenaApi, Polling, QueryState, QueryStatus};
 
 pub struct SdkAthena {
     client: Client,
@@ -68,7 +68,7 @@ impl SdkAthena {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        super::describe_sdk_error(&self.endpoint, "athena", operation, target, err)
+        super::sdk::describe_sdk_error(&self.endpoint, "athena", operation, target, err)
     }
 }
 
@@ -176,5 +176,39 @@ pub async fn wait_for(
         }
         tokio::time::sleep(interval).await;
         interval = (interval * 3 / 2).min(polling.max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::stubs::{polling, StubAthena};
+
+    #[tokio::test]
+    async fn queries_survive_requeueing_and_time_out_with_a_stop() {
+        let athena = StubAthena::scripted(&[
+            (QueryState::Running, None),
+            (QueryState::Queued, None),
+            (QueryState::Running, None),
+        ]);
+        wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap();
+
+        let athena = StubAthena::scripted(&[(QueryState::Cancelled, Some("user cancelled"))]);
+        let err = wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("was CANCELLED: user cancelled"), "{err}");
+
+        let forever: Vec<_> = (0..10_000).map(|_| (QueryState::Running, None)).collect();
+        let athena = StubAthena::scripted(&forever);
+        let err = wait_for(&athena, "SELECT 1", "probing", polling())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did not finish within"), "{err}");
+        assert_eq!(athena.stopped.lock().unwrap().as_slice(), ["q1"]);
     }
 }

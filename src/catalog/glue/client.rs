@@ -1,13 +1,9 @@
-//! [`GlueApi`] on the AWS SDK, and the SDK clients for Glue and Athena. Credentials and
-//! region come from the standard AWS chain; `catalog.endpoint` points both services at an
-//! emulator.
+//! [`GlueApi`] on the AWS SDK.
 
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
-use aws_sdk_glue::config::retry::RetryConfig;
-use aws_sdk_glue::config::Region;
 use aws_sdk_glue::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_glue::types::{
     BatchUpdatePartitionRequestEntry, Column, DatabaseInput, PartitionInput, PartitionValueList,
@@ -17,66 +13,14 @@ use aws_sdk_glue::Client;
 
 use crate::aws::Endpoint;
 
-use super::{
+use crate::catalog::api::{
     CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage, PartitionSpec,
     TableDefinition, PARTITION_PAGE_SIZE,
 };
-use crate::config::Config;
-
-/// Glue and Athena clients sharing one AWS configuration, each with its endpoint (for
-/// messages). They share `[datalake]`'s timeouts: the same link.
-pub async fn sdk_clients(config: &Config) -> (SdkGlue, (aws_sdk_athena::Client, Endpoint)) {
-    let settings = &config.catalog;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = settings.region.as_ref().or(config.datalake.region.as_ref()) {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(endpoint) = &settings.endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    let shared = loader.load().await;
-    let region = shared
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "us-east-1".into());
-    let endpoint = |service, host| {
-        Endpoint::new(
-            service,
-            host,
-            settings.endpoint.as_deref(),
-            &region,
-            "the network, the region and catalog.endpoint",
-            settings.max_attempts,
-            &config.datalake,
-        )
-    };
-    let (glue_endpoint, athena_endpoint) = (endpoint("Glue", "glue"), endpoint("Athena", "athena"));
-    let retry = RetryConfig::standard().with_max_attempts(settings.max_attempts);
-    let mut glue = aws_sdk_glue::config::Builder::from(&shared)
-        .retry_config(retry.clone())
-        .timeout_config(glue_endpoint.timeouts());
-    let mut athena = aws_sdk_athena::config::Builder::from(&shared)
-        .retry_config(retry)
-        .timeout_config(athena_endpoint.timeouts());
-    if shared.region().is_none() {
-        glue = glue.region(Region::new(region.clone()));
-        athena = athena.region(aws_sdk_athena::config::Region::new(region));
-    }
-    (
-        SdkGlue {
-            client: Client::from_conf(glue.build()),
-            endpoint: glue_endpoint,
-        },
-        (
-            aws_sdk_athena::Client::from_conf(athena.build()),
-            athena_endpoint,
-        ),
-    )
-}
 
 pub struct SdkGlue {
-    client: Client,
-    endpoint: Endpoint,
+    pub(super) client: Client,
+    pub(super) endpoint: Endpoint,
 }
 
 impl SdkGlue {
@@ -85,7 +29,7 @@ impl SdkGlue {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        super::describe_sdk_error(&self.endpoint, "glue", operation, target, err)
+        super::sdk::describe_sdk_error(&self.endpoint, "glue", operation, target, err)
     }
 }
 

@@ -1,0 +1,162 @@
+//! From lake keys to catalog partitions: the inverse of [`Layout`]. A partition's values
+//! come from its `name=value` directories (unescaped, `lms` first) and its location is the
+//! exact prefix its files are under, as an `s3://` URL.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Result};
+
+use super::api::PartitionSpec;
+use crate::config::{Config, LakeLocation, TableConfig};
+use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
+use crate::store::join_key;
+
+/// `s3://bucket/<root>/<key>` for a key of the lake.
+pub fn lake_url(config: &Config, key: &str) -> Result<String> {
+    location_url(config.lake_location()?, key)
+}
+
+/// `s3://bucket/<root>/<key>` for a key of the store at `location`.
+pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
+    match location {
+        LakeLocation::S3 { bucket, root } => Ok(format!("s3://{bucket}/{}", join_key(&root, key))),
+        LakeLocation::Local(path) => Err(anyhow!(
+            "the catalog needs an s3:// lake; datalake.url is the local directory {} (set catalog.enabled = false)",
+            path.display()
+        )),
+    }
+}
+
+/// Glue values of a partition written with `values` (the table's `partition_by` values):
+/// `lms` first; NULL and '' are Hive's default partition, as in the path.
+pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String> {
+    std::iter::once(lms_host.to_string())
+        .chain(values.iter().map(|v| match v.as_deref() {
+            None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
+            Some(v) => v.to_string(),
+        }))
+        .collect()
+}
+
+/// Partitions of this LMS that have files in the lake, from the keys under its `lms=`
+/// directory. Keys that do not follow the table's layout are skipped with a warning.
+pub fn partitions_from_keys(
+    config: &Config,
+    table: &TableConfig,
+    keys: &[String],
+) -> Result<Vec<PartitionSpec>> {
+    partitions_from_files(config, table, keys, ".csv", config.lake_location()?)
+}
+
+/// [`partitions_from_keys`] for files ending in `suffix` in the store at `location`.
+pub fn partitions_from_files(
+    config: &Config,
+    table: &TableConfig,
+    keys: &[String],
+    suffix: &str,
+    location: LakeLocation,
+) -> Result<Vec<PartitionSpec>> {
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let lms_dir = layout.lms_dir(&table.name);
+    let columns: Vec<String> = table
+        .partition_by
+        .iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let mut found = BTreeMap::new();
+    for key in keys {
+        if !key.ends_with(suffix) {
+            continue;
+        }
+        let Some(rest) = key.strip_prefix(&lms_dir) else {
+            continue;
+        };
+        let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let segments: Vec<&str> = rest[..dir_len]
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let parsed: Option<Vec<Option<String>>> = (segments.len() == columns.len())
+            .then(|| {
+                segments
+                    .iter()
+                    .zip(&columns)
+                    .map(|(segment, column)| {
+                        let (name, value) = segment.split_once('=')?;
+                        (unescape_path_name(name) == *column).then(|| match value {
+                            HIVE_DEFAULT_PARTITION => None,
+                            v => Some(unescape_path_name(v)),
+                        })
+                    })
+                    .collect()
+            })
+            .flatten();
+        match parsed {
+            Some(values) => {
+                let dir = format!("{lms_dir}{}", &rest[..dir_len]);
+                found.insert(
+                    partition_values(&config.lms_host, &values),
+                    location_url(location.clone(), &dir)?,
+                );
+            }
+            None => tracing::warn!(
+                table = %table.name, key = %key,
+                "file outside the table's partition layout; not registered"
+            ),
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(values, location)| PartitionSpec { values, location })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_come_from_the_lake_keys() {
+        let config: Config = toml::from_str(
+            r#"
+            lms_host = "lms.example.com"
+            [mysql]
+            url = "mysql://u@h/db"
+            [datalake]
+            url = "s3://bucket/root"
+            "#,
+        )
+        .unwrap();
+        let table: TableConfig =
+            toml::from_str("name = 'courseware_studentmodule'\npartition_by = 'course_id'")
+                .unwrap();
+        let dir = "openedx/courseware_studentmodule/lms=lms.example.com/";
+        let keys = vec![
+            format!("{dir}course_id=course-v1%3AOrg+X+Run/courseware_studentmodule.csv"),
+            format!("{dir}course_id=course-v1%3AOrg+X+Run/delta-1.csv"),
+            format!("{dir}course_id=__HIVE_DEFAULT_PARTITION__/courseware_studentmodule.csv"),
+            format!("{dir}courseware_studentmodule.csv"),
+            format!("{dir}course_id=a/extra=b/courseware_studentmodule.csv"),
+            format!("{dir}course_id=a/notes.txt"),
+        ];
+        let found = partitions_from_keys(&config, &table, &keys).unwrap();
+        assert_eq!(
+            found,
+            vec![
+                PartitionSpec {
+                    values: vec![
+                        "lms.example.com".into(),
+                        "__HIVE_DEFAULT_PARTITION__".into()
+                    ],
+                    location: format!(
+                        "s3://bucket/root/{dir}course_id=__HIVE_DEFAULT_PARTITION__/"
+                    ),
+                },
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "course-v1:Org+X+Run".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=course-v1%3AOrg+X+Run/"),
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The pure planning of a sync: the raw table's definition, its columns after schema drift,
+//! and the partition writes that bring Glue to the lake. No I/O: the engine reads Glue,
+//! asks these what to write, and writes it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::api::{
+    CatalogColumn, GluePartition, PartitionSpec, TableDefinition, TableFormat, TableSpec,
+    JSON_SERDE, OPENCSV_SERDE,
+};
+
+// The definition a table should have, and whether Glue's already is it, are planning: they
+// live here, the type in api.rs.
+impl TableDefinition {
+    /// The raw table for `spec` with `columns` (already merged with the existing table).
+    pub fn raw_table(spec: &TableSpec, columns: Vec<CatalogColumn>) -> TableDefinition {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let (serde_library, serde_parameters, parameters) = match spec.format {
+            TableFormat::Csv => (
+                OPENCSV_SERDE,
+                // The dialect of docs/csv-dialect.md.
+                map(&[
+                    ("separatorChar", ","),
+                    ("quoteChar", "\""),
+                    ("escapeChar", "\\"),
+                ]),
+                map(&[
+                    ("EXTERNAL", "TRUE"),
+                    ("classification", "csv"),
+                    ("skip.header.line.count", "1"),
+                ]),
+            ),
+            // Gzip is detected from the `.gz` suffix; the parameters are informational.
+            TableFormat::GzipJsonLines => (
+                JSON_SERDE,
+                BTreeMap::new(),
+                map(&[
+                    ("EXTERNAL", "TRUE"),
+                    ("classification", "json"),
+                    ("compressionType", "gzip"),
+                ]),
+            ),
+        };
+        TableDefinition {
+            table_type: "EXTERNAL_TABLE".into(),
+            columns,
+            partition_keys: spec.partition_keys.iter().map(|k| k.name.clone()).collect(),
+            location: spec.location.clone(),
+            serde_library: serde_library.into(),
+            serde_parameters,
+            parameters,
+        }
+    }
+
+    /// Whether this (existing) definition already is `desired`, ignoring parameters that
+    /// others own.
+    pub fn covers(&self, desired: &TableDefinition) -> bool {
+        let contains = |have: &BTreeMap<String, String>, want: &BTreeMap<String, String>| {
+            want.iter().all(|(k, v)| have.get(k) == Some(v))
+        };
+        self.table_type == desired.table_type
+            && self.columns == desired.columns
+            && self.partition_keys == desired.partition_keys
+            && self.location == desired.location
+            && self.serde_library == desired.serde_library
+            && contains(&self.serde_parameters, &desired.serde_parameters)
+            && contains(&self.parameters, &desired.parameters)
+    }
+
+    /// `desired` with the parameters others set on this definition kept.
+    pub(super) fn merged_into(&self, desired: &TableDefinition) -> TableDefinition {
+        let mut out = desired.clone();
+        for (k, v) in &self.parameters {
+            out.parameters.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &self.serde_parameters {
+            out.serde_parameters
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        out
+    }
+}
+
+/// Columns of the Glue table from now on: the existing ones in their order (the source's
+/// current type where the source still has them), then the source's new ones appended.
+/// OpenCSVSerde maps columns by position, so a column is never moved or removed.
+pub fn merge_columns(
+    existing: &[CatalogColumn],
+    source: &[CatalogColumn],
+) -> (Vec<CatalogColumn>, Vec<String>, Vec<String>) {
+    let mut merged = Vec::with_capacity(existing.len().max(source.len()));
+    let mut absent = Vec::new();
+    for old in existing {
+        match source.iter().find(|s| s.name == old.name) {
+            Some(now) => merged.push(now.clone()),
+            None => {
+                absent.push(old.name.clone());
+                merged.push(old.clone());
+            }
+        }
+    }
+    let mut added = Vec::new();
+    for col in source {
+        if !existing.iter().any(|e| e.name == col.name) {
+            added.push(col.name.clone());
+            merged.push(col.clone());
+        }
+    }
+    (merged, added, absent)
+}
+
+/// Writes that bring Glue's partitions (of one LMS) to `desired`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PartitionPlan {
+    pub create: Vec<PartitionSpec>,
+    pub update: Vec<PartitionSpec>,
+    pub delete: Vec<Vec<String>>,
+}
+
+pub fn plan_partitions(
+    existing: &[GluePartition],
+    desired: &[PartitionSpec],
+    def: &TableDefinition,
+) -> PartitionPlan {
+    let have: HashMap<&[String], &GluePartition> =
+        existing.iter().map(|p| (p.values.as_slice(), p)).collect();
+    let want: HashMap<&[String], &PartitionSpec> =
+        desired.iter().map(|p| (p.values.as_slice(), p)).collect();
+    let mut plan = PartitionPlan::default();
+    for spec in desired {
+        match have.get(spec.values.as_slice()) {
+            None => plan.create.push(spec.clone()),
+            Some(old) => {
+                // A partition is read with its own storage descriptor: after a column is
+                // appended or a location moves (a Panorama-registered `%2B` path), it must
+                // be rewritten too.
+                if old.location != spec.location
+                    || old.columns != def.columns
+                    || old.serde_library != def.serde_library
+                {
+                    plan.update.push(spec.clone());
+                }
+            }
+        }
+    }
+    for old in existing {
+        if !want.contains_key(old.values.as_slice()) {
+            plan.delete.push(old.values.clone());
+        }
+    }
+    plan.create.sort();
+    plan.update.sort();
+    plan.delete.sort();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_appends_new_columns_and_keeps_gone_ones() {
+        let cols = |names: &[&str]| -> Vec<CatalogColumn> {
+            names.iter().map(|n| CatalogColumn::new(n, "int")).collect()
+        };
+        let (merged, added, absent) =
+            merge_columns(&cols(&["a", "b", "c"]), &cols(&["c", "d", "a"]));
+        let names: Vec<_> = merged.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        assert_eq!(added, ["d"]);
+        assert_eq!(absent, ["b"]);
+        let (merged, added, _) = merge_columns(&[], &cols(&["X", "y"]));
+        assert_eq!(merged[0].name, "x");
+        assert_eq!(added, ["x", "y"]);
+    }
+}

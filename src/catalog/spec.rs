@@ -1,0 +1,41 @@
+//! The catalog spec of a configured MySQL table: its names, location, columns and partition
+//! keys, from the table's source plan.
+
+use anyhow::Result;
+
+use super::api::{CatalogColumn, Dedup, TableFormat, TableSpec};
+use super::keys::lake_url;
+use super::names::{raw_table_name, view_name};
+use crate::config::{Config, TableConfig};
+use crate::lake::Layout;
+use crate::table::{Column, TablePlan};
+
+/// Catalog columns of source columns (name and MySQL column type).
+pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
+    columns
+        .iter()
+        .map(|c| CatalogColumn::new(&c.name, &c.column_type))
+        .collect()
+}
+
+/// The catalog spec of a configured table, from its source plan.
+pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Result<TableSpec> {
+    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
+    partition_keys.extend(source_columns(&plan.partition_columns));
+    Ok(TableSpec {
+        table: table.name.clone(),
+        raw_table: raw_table_name(config, table),
+        view: view_name(config, table),
+        location: lake_url(config, &layout.table_dir(&table.name))?,
+        columns: source_columns(&plan.data_columns),
+        partition_keys,
+        view_order: None,
+        format: TableFormat::Csv,
+        view_select: None,
+        dedup: plan.incremental.as_ref().map(|i| Dedup {
+            key: i.key.clone(),
+            latest_by: i.change_column.clone(),
+        }),
+    })
+}
