@@ -1,8 +1,10 @@
-//! edlake: extracts Open edX data into a Hive-partitioned CSV lake (local directory or S3).
+//! edlake: extracts Open edX data into a Hive-partitioned lake (local directory or S3) and
+//! keeps its catalog in step.
 //!
-//! Data flows `source` → `encode` → `store`, driven by the jobs in `extract`, `logs`, `sync`
-//! and `check`;
-//! `config` and the CLI sit at the edge.
+//! Data flows `source` → `encode` → `store` → `catalog`, driven by the `jobs` (extract,
+//! logs, sync, check), which `main` and the `daemon` run. Every module imports only from
+//! lower layers (docs/architecture.md, checked by tests/architecture.rs); the table model,
+//! `config` and small utilities are at the bottom.
 
 pub mod aws;
 pub mod catalog;
