@@ -272,8 +272,8 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
         Command::Catalog {
             command: CatalogCommand::Sync { tables, dry_run },
         } => {
-            if !config.catalog_enabled() {
-                return fail(&anyhow::anyhow!("the catalog is disabled: catalog.enabled = false, or datalake.url is a local directory (Glue and Athena need an s3:// lake)"), 2);
+            if !config.any_catalog_enabled() {
+                return fail(&anyhow::anyhow!("every catalog is disabled: catalog.duckdb = false, and catalog.enabled = false or datalake.url is a local directory (Glue and Athena need an s3:// lake)"), 2);
             }
             let selected = match extract::select_tables(config, &tables) {
                 Ok(s) => s,

@@ -1,13 +1,16 @@
 //! The catalog's API: what the entries of a lake table are made from ([`TableSpec`]), what
-//! Glue holds ([`TableDefinition`], [`GluePartition`]), what a sync did ([`SyncReport`]),
-//! and the two backend seams ([`GlueApi`], [`AthenaApi`]) that the AWS SDK implements in
-//! production (catalog/glue/) and stubs implement in unit tests.
+//! a sync did ([`SyncReport`]), the seam every catalog implements ([`Catalog`]), and for
+//! the Glue backend what Glue holds ([`TableDefinition`], [`GluePartition`]) and its two
+//! service seams ([`GlueApi`], [`AthenaApi`]), which the AWS SDK implements in production
+//! (catalog/glue/) and stubs implement in unit tests.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
 use async_trait::async_trait;
+
+use super::view::ViewColumn;
 
 pub const OPENCSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
 /// Hive's JSON SerDe, which AWS advises over OpenX's (athena-glue.md §8).
@@ -75,8 +78,8 @@ pub struct TableSpec {
     /// (columns it does not name follow in that default order).
     pub view_order: Option<Vec<String>>,
     pub format: TableFormat,
-    /// The view's select list when it is not the typed decoding of the columns.
-    pub view_select: Option<Vec<String>>,
+    /// The view's columns when they are not the typed decoding of the raw columns.
+    pub view_select: Option<Vec<ViewColumn>>,
     /// For a table written incrementally: the view keeps one row per key.
     pub dedup: Option<Dedup>,
 }
@@ -225,6 +228,32 @@ pub struct Polling {
     pub first: Duration,
     pub max: Duration,
     pub timeout: Duration,
+}
+
+/// A catalog kept in step with the lake: Glue and Athena ([`super::glue::GlueCatalog`]),
+/// or the DuckDB catalog file ([`super::duckdb::DuckDbCatalog`]).
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    /// Which catalog, for messages (`Glue database panorama`, the DuckDB file's path).
+    fn describe(&self) -> String;
+
+    /// Creates the database when missing; the operation made (or planned), if any.
+    async fn ensure_database(&self, dry_run: bool) -> Result<Option<String>>;
+
+    /// The raw table's columns as the catalog has them (empty when it does not exist yet):
+    /// the order new files must follow.
+    async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>>;
+
+    /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
+    /// lake, `desired` being every partition of this LMS that has files. Partitions the
+    /// catalog has beyond `desired` are deleted only as `deletes` allows.
+    async fn sync_table(
+        &self,
+        spec: &TableSpec,
+        desired: &[PartitionSpec],
+        deletes: Deletes<'_>,
+        dry_run: bool,
+    ) -> Result<SyncReport>;
 }
 
 /// What syncing one table did (or, in a dry run, would do).

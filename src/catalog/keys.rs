@@ -11,19 +11,25 @@ use crate::config::{Config, LakeLocation, TableConfig};
 use crate::lake::{unescape_path_name, Layout, HIVE_DEFAULT_PARTITION};
 use crate::store::join_key;
 
-/// `s3://bucket/<root>/<key>` for a key of the lake.
+/// Where a key of the lake is, as the catalogs name it: `s3://bucket/<root>/<key>`, or
+/// the absolute path for a local lake (which only the DuckDB catalog reads).
 pub fn lake_url(config: &Config, key: &str) -> Result<String> {
     location_url(config.lake_location()?, key)
 }
 
-/// `s3://bucket/<root>/<key>` for a key of the store at `location`.
+/// [`lake_url`] for a key of the store at `location`.
 pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
     match location {
         LakeLocation::S3 { bucket, root } => Ok(format!("s3://{bucket}/{}", join_key(&root, key))),
-        LakeLocation::Local(path) => Err(anyhow!(
-            "the catalog needs an s3:// lake; datalake.url is the local directory {} (set catalog.enabled = false)",
-            path.display()
-        )),
+        LakeLocation::Local(path) => {
+            let root = std::path::absolute(&path)
+                .map_err(|e| anyhow!("the absolute path of {}: {e}", path.display()))?;
+            Ok(format!(
+                "{}/{}",
+                root.display().to_string().trim_end_matches('/'),
+                key.trim_start_matches('/')
+            ))
+        }
     }
 }
 

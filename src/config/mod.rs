@@ -504,6 +504,16 @@ impl Config {
             .unwrap_or_else(|| matches!(self.lake_location(), Ok(LakeLocation::S3 { .. })))
     }
 
+    /// Whether the DuckDB catalog file is kept in step.
+    pub fn duckdb_catalog_enabled(&self) -> bool {
+        self.catalog.duckdb
+    }
+
+    /// Whether any catalog (Glue and Athena, or DuckDB) is kept in step.
+    pub fn any_catalog_enabled(&self) -> bool {
+        self.catalog_enabled() || self.duckdb_catalog_enabled()
+    }
+
     pub fn lake_location(&self) -> Result<LakeLocation> {
         crate::lake::parse_location("datalake.url", &self.datalake.url)
     }

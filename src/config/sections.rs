@@ -391,7 +391,10 @@ pub struct CatalogConfig {
     /// local one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Glue database (Panorama's `datalake_database`).
+    /// Keep the DuckDB catalog (`<root>/<prefix>.duckdb.sql`, docs/query-locally.md) in step
+    /// with the lake, local or S3.
+    pub duckdb: bool,
+    /// Glue database (Panorama's `datalake_database`); also the DuckDB catalog's schema.
     pub database: String,
     /// Prefix of Glue table and view names; default: `datalake.prefix` with every
     /// character other than `[a-z0-9_]` replaced by `_` (Panorama's `base_prefix`).
@@ -417,6 +420,7 @@ impl Default for CatalogConfig {
     fn default() -> Self {
         CatalogConfig {
             enabled: None,
+            duckdb: true,
             database: "panorama".into(),
             table_prefix: None,
             athena_workgroup: "primary".into(),

@@ -69,13 +69,13 @@ impl JobKind {
             JobKind::Extract => !config.tables.is_empty(),
             JobKind::CourseStructures => config.course_structures_enabled(),
             JobKind::Logs => config.tracking_logs_enabled(),
-            JobKind::Catalog => config.catalog_enabled(),
+            JobKind::Catalog => config.any_catalog_enabled(),
         };
         (!configured).then_some(match self {
             JobKind::Extract => "no tables configured",
             JobKind::CourseStructures => "mongodb.url is not set",
             JobKind::Logs => "tracking_logs.path is not set",
-            JobKind::Catalog => "the catalog is disabled",
+            JobKind::Catalog => "every catalog is disabled",
         })
     }
 }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use crate::catalog::glue::athena::{self, SdkAthena};
 use crate::catalog::glue::sdk_clients;
-use crate::catalog::{self, merge_columns, source_columns, Catalog, GlueApi, VIRTUAL_VIEW};
+use crate::catalog::{self, merge_columns, source_columns, GlueApi, GlueCatalog, VIRTUAL_VIEW};
 use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
 use crate::lease;
@@ -281,7 +281,7 @@ async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Pr
             return;
         }
     }
-    match athena::wait_for(&athena, "SELECT 1", "(check)", Catalog::polling(config)).await {
+    match athena::wait_for(&athena, "SELECT 1", "(check)", GlueCatalog::polling(config)).await {
         Ok(()) => probes.push(Probe::ok("athena query SELECT 1", "succeeded")),
         Err(e) => probes.push(Probe::fail("athena query SELECT 1", format!("{e:#}"))),
     }

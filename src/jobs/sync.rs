@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use futures::StreamExt;
 
-use crate::catalog::{self, Catalog, Deletes, SyncReport};
+use crate::catalog::{self, Catalogs, Deletes, SyncReport};
 use crate::config::{Config, TableConfig};
 use crate::context::Context;
 use crate::jobs::extract::{course_structures, Selection};
@@ -33,7 +33,7 @@ pub async fn run(
     selection: &Selection<'_>,
     dry_run: bool,
 ) -> Result<(Vec<String>, Vec<SyncOutcome>)> {
-    anyhow::ensure!(config.catalog_enabled(), "the catalog is disabled");
+    anyhow::ensure!(config.any_catalog_enabled(), "every catalog is disabled");
     let tables = &selection.tables;
     let source = if tables.is_empty() {
         None
@@ -54,7 +54,7 @@ pub async fn run(
             ctx.stop.clone(),
         )
     };
-    let catalog = Arc::new(Catalog::open(config).await?);
+    let catalog = Arc::new(Catalogs::open_with(config, store.clone()).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
     let (source, store_ref, catalog_ref, leases_ref) =
         (source.as_deref(), store.as_ref(), catalog.as_ref(), &leases);
@@ -161,7 +161,7 @@ async fn sync_table(
     stop: &tokio_util::sync::CancellationToken,
     source: &MysqlSource,
     store: &dyn Store,
-    catalog: &Catalog,
+    catalog: &Catalogs,
     table: &TableConfig,
     fence: Fence,
     dry_run: bool,

@@ -207,6 +207,7 @@ pub fn edlake_command(config_file: &Path, args: &[&str]) -> Command {
         // Tests read messages as text; JSON (the default off a terminal) has its own test.
         .env("EDLAKE_LOG_FORMAT", "text")
         .env("EDLAKE_CATALOG__ENABLED", "false")
+        .env("EDLAKE_CATALOG__DUCKDB", "false")
         .arg("--config")
         .arg(config_file)
         .args(args);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use futures::StreamExt;
 
-use crate::catalog::{Catalog, SyncReport};
+use crate::catalog::{Catalogs, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::context::Context;
 use crate::lake::Layout;
@@ -144,8 +144,8 @@ pub async fn run(
     store.list(&layout.state_root()).await?;
     crate::lease::require_conditional_writes(store.as_ref(), &layout, lease).await?;
     let leases = Leases::new(store.clone(), &layout, "extract", lease, ctx.stop.clone());
-    let catalog = if config.catalog_enabled() {
-        let catalog = Catalog::open(config).await?;
+    let catalog = if config.any_catalog_enabled() {
+        let catalog = Catalogs::open_with(config, store.clone()).await?;
         // Same for Glue: credentials and the database, before any table is read.
         catalog.ensure_database(false).await?;
         Some(Arc::new(catalog))

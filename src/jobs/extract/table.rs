@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::incremental::Tracker;
 use super::spool::{push_key_value, Spool, SpooledPartition};
 use super::TableReport;
-use crate::catalog::{self, Catalog, Deletes, PartitionSpec};
+use crate::catalog::{self, Catalogs, Deletes, PartitionSpec};
 use crate::config::{Config, TableConfig};
 use crate::encode::csv::Csv;
 use crate::encode::FileFormat;
@@ -44,7 +44,7 @@ pub struct TableJob<'a> {
     pub stop: &'a CancellationToken,
     pub source: &'a MysqlSource,
     pub store: &'a Arc<dyn Store>,
-    pub catalog: Option<&'a Catalog>,
+    pub catalog: Option<&'a Catalogs>,
     pub layout: &'a Layout,
     pub full: bool,
 }

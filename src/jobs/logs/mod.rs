@@ -163,7 +163,7 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
         }
     }
 
-    if config.catalog_enabled() && !report.shipped.is_empty() {
+    if config.any_catalog_enabled() && !report.shipped.is_empty() {
         report.catalog = Some(
             table::sync(config, store.as_ref(), false)
                 .await

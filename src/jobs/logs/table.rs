@@ -4,8 +4,9 @@
 use anyhow::{Context, Result};
 
 use super::{PARTITION_COLUMNS, TABLE};
+use crate::catalog::view::{Expr, SqlType, ViewColumn};
 use crate::catalog::{
-    self, Catalog, CatalogColumn, Deletes, PartitionSpec, Relist, SyncReport, TableFormat,
+    self, Catalogs, CatalogColumn, Deletes, PartitionSpec, Relist, SyncReport, TableFormat,
     TableSpec,
 };
 use crate::config::Config;
@@ -32,6 +33,44 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("event", "string", "event payload as JSON text"),
 ];
 
+/// The view: the event's name (`name`, else the legacy `event_type`), its time as a UTC
+/// timestamp, the context's fields as columns, the rest as is.
+fn view_columns() -> Vec<ViewColumn> {
+    let text = |name: &str| ViewColumn::raw(name, SqlType::Varchar);
+    let context = |field: &str| Expr::Field("context".into(), field.into());
+    vec![
+        ViewColumn::new(
+            "name",
+            Expr::Coalesce(vec![Expr::column("name"), Expr::column("event_type")]),
+            SqlType::Varchar,
+        ),
+        text("event_type"),
+        ViewColumn::new(
+            "time",
+            Expr::Iso8601Utc(Expr::column("time").boxed()),
+            SqlType::Timestamp,
+        ),
+        text("username"),
+        text("event_source"),
+        ViewColumn::new("course_id", context("course_id"), SqlType::Varchar),
+        ViewColumn::new(
+            "user_id",
+            Expr::TryCast(context("user_id").boxed(), SqlType::Bigint),
+            SqlType::Bigint,
+        ),
+        ViewColumn::new("org_id", context("org_id"), SqlType::Varchar),
+        ViewColumn::new("path", context("path"), SqlType::Varchar),
+        text("page"),
+        text("session"),
+        text("host"),
+        text("event"),
+        text("lms"),
+        text("year"),
+        text("month"),
+        text("day"),
+    ]
+}
+
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
     let table = crate::jobs::logs::settings::table_config(config);
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
@@ -41,25 +80,6 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
             .iter()
             .map(|c| CatalogColumn::new(c, "varchar(4)")),
     );
-    let view_select = [
-        r#"COALESCE("name", "event_type") AS "name""#,
-        r#""event_type""#,
-        r#"TRY(CAST(from_iso8601_timestamp("time") AT TIME ZONE 'UTC' AS timestamp(3))) AS "time""#,
-        r#""username""#,
-        r#""event_source""#,
-        r#""context"."course_id" AS "course_id""#,
-        r#"TRY_CAST("context"."user_id" AS bigint) AS "user_id""#,
-        r#""context"."org_id" AS "org_id""#,
-        r#""context"."path" AS "path""#,
-        r#""page""#,
-        r#""session""#,
-        r#""host""#,
-        r#""event""#,
-        r#""lms""#,
-        r#""year""#,
-        r#""month""#,
-        r#""day""#,
-    ];
     Ok(TableSpec {
         table: TABLE.into(),
         raw_table: catalog::raw_table_name(config, &table),
@@ -75,7 +95,7 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
         partition_keys,
         view_order: None,
         format: TableFormat::GzipJsonLines,
-        view_select: Some(view_select.iter().map(|s| s.to_string()).collect()),
+        view_select: Some(view_columns()),
         dedup: None,
     })
 }
@@ -84,7 +104,7 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
 /// no partition: a shipper holds no lease, and another replica may have just added a day
 /// its listing missed.
 pub async fn sync(config: &Config, store: &dyn Store, dry_run: bool) -> Result<SyncReport> {
-    let catalog = Catalog::open(config).await?;
+    let catalog = Catalogs::open(config).await?;
     catalog.ensure_database(dry_run).await?;
     let desired = partitions(config, store).await?;
     catalog
@@ -97,7 +117,7 @@ pub async fn sync(config: &Config, store: &dyn Store, dry_run: bool) -> Result<S
 pub async fn sync_with(
     config: &Config,
     store: &dyn Store,
-    catalog: &Catalog,
+    catalog: &Catalogs,
     dry_run: bool,
 ) -> Result<SyncReport> {
     let desired = partitions(config, store).await?;

@@ -17,7 +17,7 @@ use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::TableReport;
-use crate::catalog::{self, Catalog, CatalogColumn, Deletes, PartitionSpec, TableSpec};
+use crate::catalog::{self, CatalogColumn, Catalogs, Deletes, PartitionSpec, TableSpec};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::encode::csv::Csv;
 use crate::encode::FileFormat;
@@ -134,7 +134,7 @@ pub async fn extract(
     stop: &CancellationToken,
     mysql: Option<&MysqlSource>,
     store: &dyn Store,
-    catalog: Option<&Catalog>,
+    catalog: Option<&Catalogs>,
     layout: &Layout,
     full: bool,
     fence: Fence,
@@ -166,7 +166,7 @@ struct Job<'a> {
     mysql: Option<&'a MysqlSource>,
     modulestore: &'a ModuleStore,
     store: &'a dyn Store,
-    catalog: Option<&'a Catalog>,
+    catalog: Option<&'a Catalogs>,
     layout: &'a Layout,
     full: bool,
     /// Checked before every write that becomes visible: a run that lost the table's lease

@@ -39,12 +39,10 @@ fn the_view_keeps_panoramas_column_order() {
     let spec = table_spec(&config).unwrap();
     assert_eq!(spec.raw_table, "openedx_raw_course_structures");
     assert_eq!(spec.view, "openedx_table_course_structures");
-    let sql = crate::catalog::glue::view::view_sql("panorama", &spec, &spec.columns);
-    let names: Vec<&str> = sql
-        .lines()
-        .filter_map(|l| l.trim_end_matches(',').rsplit_once(" AS "))
-        .map(|(_, n)| n.trim_matches('"'))
-        .collect();
+    use crate::catalog::view::{create_view_sql, table_view, trino::Trino};
+    let model = table_view(&spec, &spec.columns);
+    let sql = create_view_sql(&Trino, "panorama", &spec.view, &spec.raw_table, &model);
+    let names: Vec<&str> = model.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         &names[..3],
         ["module_location", "course_id", "organization"]

@@ -1,6 +1,6 @@
-//! The sync engine: [`Catalog`] reads Glue through [`GlueApi`], plans with plan.rs, and
-//! writes the differences in batches; views go through [`AthenaApi`] only when their
-//! statement changed.
+//! The Glue backend's sync: [`GlueCatalog`] reads Glue through [`GlueApi`], plans with
+//! plan.rs, and writes the differences in batches; views (the view model in Trino's SQL)
+//! go through [`AthenaApi`] only when their statement changed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,13 +9,15 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
-use super::api::{
-    AthenaApi, CatalogColumn, Deletes, GlueApi, GluePartition, PartitionFailure, PartitionSpec,
+use async_trait::async_trait;
+
+use crate::catalog::api::{
+    AthenaApi, Catalog, CatalogColumn, Deletes, GlueApi, GluePartition, PartitionFailure, PartitionSpec,
     Polling, SyncReport, TableDefinition, TableSpec, MAX_CREATE_BATCH, MAX_DELETE_BATCH,
     MAX_UPDATE_BATCH, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
 };
-use super::glue;
-use super::plan::{merge_columns, plan_partitions, PartitionPlan};
+use crate::catalog::plan::{merge_columns, plan_partitions, PartitionPlan};
+use crate::catalog::view::{create_view_sql, spec_view, trino::Trino};
 use crate::config::Config;
 
 /// `lms=a/course_id=b` style, for messages.
@@ -32,7 +34,7 @@ fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-pub struct Catalog {
+pub struct GlueCatalog {
     glue: Arc<dyn GlueApi>,
     athena: Arc<dyn AthenaApi>,
     database: String,
@@ -40,15 +42,15 @@ pub struct Catalog {
     polling: Polling,
 }
 
-impl Catalog {
+impl GlueCatalog {
     pub fn new(
         glue: Arc<dyn GlueApi>,
         athena: Arc<dyn AthenaApi>,
         database: &str,
         lms_host: &str,
         polling: Polling,
-    ) -> Catalog {
-        Catalog {
+    ) -> GlueCatalog {
+        GlueCatalog {
             glue,
             athena,
             database: database.to_string(),
@@ -58,12 +60,12 @@ impl Catalog {
     }
 
     /// The AWS-backed catalog `config` describes.
-    pub async fn open(config: &Config) -> Result<Catalog> {
+    pub async fn open(config: &Config) -> Result<GlueCatalog> {
         let settings = &config.catalog;
-        let (glue, athena) = glue::sdk_clients(config).await;
-        Ok(Catalog::new(
+        let (glue, athena) = super::sdk_clients(config).await;
+        Ok(GlueCatalog::new(
             Arc::new(glue),
-            Arc::new(glue::SdkAthena::new(
+            Arc::new(super::SdkAthena::new(
                 athena,
                 &settings.athena_workgroup,
                 settings.athena_output.as_deref(),
@@ -71,7 +73,7 @@ impl Catalog {
             )),
             &settings.database,
             &config.lms_host,
-            Catalog::polling(config),
+            GlueCatalog::polling(config),
         ))
     }
 
@@ -93,172 +95,6 @@ impl Catalog {
 
     pub fn athena(&self) -> &dyn AthenaApi {
         self.athena.as_ref()
-    }
-
-    /// Creates the Glue database when missing; returns the operation made, if any.
-    pub async fn ensure_database(&self, dry_run: bool) -> Result<Option<String>> {
-        if self.glue.database_exists(&self.database).await? {
-            return Ok(None);
-        }
-        if !dry_run {
-            self.glue.create_database(&self.database).await?;
-        }
-        Ok(Some(format!("create database {}", self.database)))
-    }
-
-    /// The raw table's columns as Glue has them (empty when the table does not exist yet):
-    /// the order new files must follow.
-    pub async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
-        Ok(self
-            .glue
-            .get_table(&self.database, raw_table)
-            .await?
-            .map(|t| t.columns)
-            .unwrap_or_default())
-    }
-
-    /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
-    /// lake, `desired` being every partition of this LMS that has files. Partitions Glue
-    /// has beyond `desired` are deleted only as `deletes` allows.
-    pub async fn sync_table(
-        &self,
-        spec: &TableSpec,
-        desired: &[PartitionSpec],
-        deletes: Deletes<'_>,
-        dry_run: bool,
-    ) -> Result<SyncReport> {
-        let db = self.database.as_str();
-        let mut report = SyncReport {
-            table: spec.table.clone(),
-            raw_table: spec.raw_table.clone(),
-            view: spec.view.clone(),
-            partitions: desired.len(),
-            ..Default::default()
-        };
-
-        // The raw table.
-        report.glue_calls += 1;
-        let existing = self.glue.get_table(db, &spec.raw_table).await?;
-        if let Some(t) = &existing {
-            if t.table_type == VIRTUAL_VIEW {
-                bail!("Glue {db}.{} is a view, not a table (drop it or set the table's raw_table name)", spec.raw_table);
-            }
-        }
-        let old_columns = existing
-            .as_ref()
-            .map(|t| t.columns.clone())
-            .unwrap_or_default();
-        let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
-        if existing.is_some() {
-            report.added_columns = added;
-        }
-        report.absent_columns = absent;
-        let def = TableDefinition::raw_table(spec, columns.clone());
-        let mut params = BTreeMap::new();
-        match &existing {
-            None => {
-                report
-                    .operations
-                    .push(format!("create table {db}.{}", spec.raw_table));
-                report.table_change = Some("created");
-                if !dry_run {
-                    report.glue_calls += 1;
-                    self.glue.create_table(db, &spec.raw_table, &def).await?;
-                }
-            }
-            Some(old) => {
-                if old.partition_keys != def.partition_keys {
-                    bail!(
-                        "Glue table {db}.{} is partitioned by ({}) but the config says ({}); \
-                         drop the Glue table (the lake keeps the data) and run `edlake catalog sync`",
-                        spec.raw_table,
-                        old.partition_keys.join(", "),
-                        def.partition_keys.join(", ")
-                    );
-                }
-                params = old.parameters.clone();
-                if !old.covers(&def) {
-                    report.table_change = Some("updated");
-                    report.operations.push(format!(
-                        "update table {db}.{}{}",
-                        spec.raw_table,
-                        if report.added_columns.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (append columns {})", report.added_columns.join(", "))
-                        }
-                    ));
-                    if !dry_run {
-                        report.glue_calls += 1;
-                        self.glue
-                            .update_table(db, &spec.raw_table, &old.merged_into(&def))
-                            .await?;
-                    }
-                }
-            }
-        }
-
-        // This LMS's partitions.
-        let current = if existing.is_some() {
-            self.list_partitions(&spec.raw_table, &mut report).await?
-        } else {
-            Vec::new()
-        };
-        let mut plan = plan_partitions(&current, desired, &def);
-        match deletes {
-            Deletes::Listed => {}
-            Deletes::Never => plan.delete.clear(),
-            Deletes::Relist(list) => {
-                if !plan.delete.is_empty() {
-                    // Listed after Glue was read: a partition registered by then had its
-                    // files uploaded before, so this listing shows them (S3 lists strongly
-                    // consistently). Only what is still missing is stale.
-                    let now = list.relist().await?;
-                    plan.delete
-                        .retain(|values| !now.iter().any(|p| &p.values == values));
-                }
-            }
-        }
-        self.apply_partitions(spec, &def, plan, dry_run, &mut report)
-            .await?;
-
-        // The view, only when its statement changed or it is gone.
-        let sql = match &spec.view_select {
-            Some(select) => glue::view::select_view_sql(db, spec, select),
-            None => glue::view::view_sql(db, spec, &columns),
-        };
-        let hash = format!("{:x}", Sha256::digest(sql.as_bytes()));
-        report.glue_calls += 1;
-        let view = self.glue.get_table(db, &spec.view).await?;
-        if let Some(v) = &view {
-            if v.table_type != VIRTUAL_VIEW {
-                bail!(
-                    "Glue {db}.{} is a table, not a view (drop it or set the table's view name)",
-                    spec.view
-                );
-            }
-        }
-        if view.is_none() || params.get(VIEW_HASH_PARAMETER) != Some(&hash) {
-            report
-                .operations
-                .push(format!("create or replace view {db}.{}", spec.view));
-            report.view_replaced = true;
-            if !dry_run {
-                report.athena_queries += 1;
-                self.run_query(&sql, &format!("creating view {db}.{}", spec.view))
-                    .await?;
-                let mut recorded = def.clone();
-                if let Some(old) = &existing {
-                    recorded = old.merged_into(&recorded);
-                }
-                recorded.parameters.insert(VIEW_HASH_PARAMETER.into(), hash);
-                report.glue_calls += 1;
-                self.glue
-                    .update_table(db, &spec.raw_table, &recorded)
-                    .await?;
-            }
-        }
-        Ok(report)
     }
 
     /// Every partition of this LMS, following `NextToken` to the end.
@@ -377,7 +213,183 @@ impl Catalog {
     /// Runs one statement and waits for a final state; anything but SUCCEEDED is an error
     /// carrying Athena's reason.
     pub async fn run_query(&self, sql: &str, purpose: &str) -> Result<()> {
-        glue::athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
+        super::athena::wait_for(self.athena.as_ref(), sql, purpose, self.polling).await
+    }
+}
+
+#[async_trait]
+impl Catalog for GlueCatalog {
+    fn describe(&self) -> String {
+        format!("Glue database {}", self.database)
+    }
+
+    /// Creates the Glue database when missing; returns the operation made, if any.
+    async fn ensure_database(&self, dry_run: bool) -> Result<Option<String>> {
+        if self.glue.database_exists(&self.database).await? {
+            return Ok(None);
+        }
+        if !dry_run {
+            self.glue.create_database(&self.database).await?;
+        }
+        Ok(Some(format!("create database {}", self.database)))
+    }
+
+    /// The raw table's columns as Glue has them (empty when the table does not exist yet):
+    /// the order new files must follow.
+    async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
+        Ok(self
+            .glue
+            .get_table(&self.database, raw_table)
+            .await?
+            .map(|t| t.columns)
+            .unwrap_or_default())
+    }
+
+    /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
+    /// lake, `desired` being every partition of this LMS that has files. Partitions Glue
+    /// has beyond `desired` are deleted only as `deletes` allows.
+    async fn sync_table(
+        &self,
+        spec: &TableSpec,
+        desired: &[PartitionSpec],
+        deletes: Deletes<'_>,
+        dry_run: bool,
+    ) -> Result<SyncReport> {
+        let db = self.database.as_str();
+        let mut report = SyncReport {
+            table: spec.table.clone(),
+            raw_table: spec.raw_table.clone(),
+            view: spec.view.clone(),
+            partitions: desired.len(),
+            ..Default::default()
+        };
+
+        // The raw table.
+        report.glue_calls += 1;
+        let existing = self.glue.get_table(db, &spec.raw_table).await?;
+        if let Some(t) = &existing {
+            if t.table_type == VIRTUAL_VIEW {
+                bail!("Glue {db}.{} is a view, not a table (drop it or set the table's raw_table name)", spec.raw_table);
+            }
+        }
+        let old_columns = existing
+            .as_ref()
+            .map(|t| t.columns.clone())
+            .unwrap_or_default();
+        let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
+        if existing.is_some() {
+            report.added_columns = added;
+        }
+        report.absent_columns = absent;
+        let def = TableDefinition::raw_table(spec, columns.clone());
+        let mut params = BTreeMap::new();
+        match &existing {
+            None => {
+                report
+                    .operations
+                    .push(format!("create table {db}.{}", spec.raw_table));
+                report.table_change = Some("created");
+                if !dry_run {
+                    report.glue_calls += 1;
+                    self.glue.create_table(db, &spec.raw_table, &def).await?;
+                }
+            }
+            Some(old) => {
+                if old.partition_keys != def.partition_keys {
+                    bail!(
+                        "Glue table {db}.{} is partitioned by ({}) but the config says ({}); \
+                         drop the Glue table (the lake keeps the data) and run `edlake catalog sync`",
+                        spec.raw_table,
+                        old.partition_keys.join(", "),
+                        def.partition_keys.join(", ")
+                    );
+                }
+                params = old.parameters.clone();
+                if !old.covers(&def) {
+                    report.table_change = Some("updated");
+                    report.operations.push(format!(
+                        "update table {db}.{}{}",
+                        spec.raw_table,
+                        if report.added_columns.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (append columns {})", report.added_columns.join(", "))
+                        }
+                    ));
+                    if !dry_run {
+                        report.glue_calls += 1;
+                        self.glue
+                            .update_table(db, &spec.raw_table, &old.merged_into(&def))
+                            .await?;
+                    }
+                }
+            }
+        }
+
+        // This LMS's partitions.
+        let current = if existing.is_some() {
+            self.list_partitions(&spec.raw_table, &mut report).await?
+        } else {
+            Vec::new()
+        };
+        let mut plan = plan_partitions(&current, desired, &def);
+        match deletes {
+            Deletes::Listed => {}
+            Deletes::Never => plan.delete.clear(),
+            Deletes::Relist(list) => {
+                if !plan.delete.is_empty() {
+                    // Listed after Glue was read: a partition registered by then had its
+                    // files uploaded before, so this listing shows them (S3 lists strongly
+                    // consistently). Only what is still missing is stale.
+                    let now = list.relist().await?;
+                    plan.delete
+                        .retain(|values| !now.iter().any(|p| &p.values == values));
+                }
+            }
+        }
+        self.apply_partitions(spec, &def, plan, dry_run, &mut report)
+            .await?;
+
+        // The view, only when its statement changed or it is gone.
+        let sql = create_view_sql(
+            &Trino,
+            db,
+            &spec.view,
+            &spec.raw_table,
+            &spec_view(spec, &columns),
+        );
+        let hash = format!("{:x}", Sha256::digest(sql.as_bytes()));
+        report.glue_calls += 1;
+        let view = self.glue.get_table(db, &spec.view).await?;
+        if let Some(v) = &view {
+            if v.table_type != VIRTUAL_VIEW {
+                bail!(
+                    "Glue {db}.{} is a table, not a view (drop it or set the table's view name)",
+                    spec.view
+                );
+            }
+        }
+        if view.is_none() || params.get(VIEW_HASH_PARAMETER) != Some(&hash) {
+            report
+                .operations
+                .push(format!("create or replace view {db}.{}", spec.view));
+            report.view_replaced = true;
+            if !dry_run {
+                report.athena_queries += 1;
+                self.run_query(&sql, &format!("creating view {db}.{}", spec.view))
+                    .await?;
+                let mut recorded = def.clone();
+                if let Some(old) = &existing {
+                    recorded = old.merged_into(&recorded);
+                }
+                recorded.parameters.insert(VIEW_HASH_PARAMETER.into(), hash);
+                report.glue_calls += 1;
+                self.glue
+                    .update_table(db, &spec.raw_table, &recorded)
+                    .await?;
+            }
+        }
+        Ok(report)
     }
 }
 

@@ -9,8 +9,8 @@ use crate::catalog::stubs::{polling, to_glue, StubAthena, StubGlue};
 
 const LMS: &str = "lms.example.com";
 
-fn catalog(glue: &Arc<StubGlue>, athena: &Arc<StubAthena>) -> Catalog {
-    Catalog::new(glue.clone(), athena.clone(), "panorama", LMS, polling())
+fn catalog(glue: &Arc<StubGlue>, athena: &Arc<StubAthena>) -> GlueCatalog {
+    GlueCatalog::new(glue.clone(), athena.clone(), "panorama", LMS, polling())
 }
 
 fn spec(columns: &[(&str, &str)]) -> TableSpec {

@@ -1,0 +1,156 @@
+//! From a table's columns to its view model: each MySQL column type's decoding and SQL
+//! type, the view's column order, and the newest-row-per-key window of incremental tables.
+
+use super::{Expr, Latest, SqlType, ViewColumn, ViewModel};
+use crate::catalog::api::{CatalogColumn, TableSpec};
+
+/// The SQL type a MySQL COLUMN_TYPE reads back as; `None` means text (decoded varchar).
+pub fn mysql_type(column_type: &str) -> Option<SqlType> {
+    let lower = column_type.to_ascii_lowercase();
+    let unsigned = lower.contains("unsigned");
+    let args = type_args(&lower);
+    let ty = match base_type(&lower).as_str() {
+        // Django's BooleanField; MySQL treats any non-zero value as true.
+        "tinyint" if args.first() == Some(&1) => SqlType::Boolean,
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" => SqlType::Bigint,
+        // An unsigned bigint can pass 2^63 - 1; decimal(20,0) holds every value exactly.
+        "bigint" if unsigned => SqlType::Decimal(20, 0),
+        "bigint" => SqlType::Bigint,
+        "bit" if args.first().copied().unwrap_or(1) >= 64 => SqlType::Decimal(20, 0),
+        "bit" => SqlType::Bigint,
+        "year" => SqlType::Integer,
+        "decimal" | "numeric" => {
+            let precision = args.first().copied().unwrap_or(10);
+            let scale = args.get(1).copied().unwrap_or(0);
+            if precision <= 38 {
+                SqlType::Decimal(precision, scale)
+            } else {
+                // Trino's and DuckDB's decimals stop at 38 digits.
+                SqlType::Double
+            }
+        }
+        "float" | "double" | "real" => SqlType::Double,
+        "datetime" | "timestamp" => SqlType::Timestamp,
+        "date" => SqlType::Date,
+        "time" => SqlType::Time,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "geometry"
+        | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" => SqlType::Varbinary,
+        _ => return None,
+    };
+    Some(ty)
+}
+
+/// The MySQL base type of a COLUMN_TYPE: `int(11) unsigned` → `int`.
+fn base_type(column_type: &str) -> String {
+    column_type
+        .trim()
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// `(p,s)` or `(n)` of a COLUMN_TYPE, when present.
+fn type_args(column_type: &str) -> Vec<u32> {
+    let Some(open) = column_type.find('(') else {
+        return Vec::new();
+    };
+    let Some(close) = column_type[open..].find(')') else {
+        return Vec::new();
+    };
+    column_type[open + 1..open + close]
+        .split(',')
+        .filter_map(|a| a.trim().parse().ok())
+        .collect()
+}
+
+/// `value` typed as `ty`, the NULL marker already handled.
+fn typed(value: Expr, ty: SqlType) -> Expr {
+    match ty {
+        SqlType::Boolean => Expr::NonZero(value.boxed()),
+        SqlType::Varbinary => Expr::FromHex(value.boxed()),
+        ty => Expr::TryCast(value.boxed(), ty),
+    }
+}
+
+/// How a data column (written by the CSV encoder) is read back.
+pub fn data_column(column: &CatalogColumn) -> ViewColumn {
+    let raw = Expr::column(&column.name);
+    match mysql_type(&column.mysql_type) {
+        None => ViewColumn::new(
+            &column.name,
+            Expr::DecodedText(raw.boxed()),
+            SqlType::Varchar,
+        ),
+        Some(ty) => ViewColumn::new(&column.name, typed(Expr::NullMarker(raw.boxed()), ty), ty),
+    }
+}
+
+/// How a partition column is read back: the raw table returns the unescaped directory
+/// value (Hive's default partition as NULL), so only a cast is needed.
+pub fn partition_column(column: &CatalogColumn) -> ViewColumn {
+    match mysql_type(&column.mysql_type) {
+        None => ViewColumn::raw(&column.name, SqlType::Varchar),
+        Some(ty) => ViewColumn::new(&column.name, typed(Expr::column(&column.name), ty), ty),
+    }
+}
+
+/// The typed view of a table whose raw `columns` (the raw table's, after drift) are in the
+/// CSV dialect: data columns, then the table's partition columns, then `lms` (Panorama's
+/// view has the MySQL columns, then `lms`), reordered by `spec.view_order`; for an
+/// incremental table, the latest version of each key.
+pub fn table_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
+    let mut view: Vec<ViewColumn> = columns.iter().map(data_column).collect();
+    // `lms` comes first among the partition keys but last in the view.
+    let mut keys: Vec<&CatalogColumn> = spec.partition_keys.iter().skip(1).collect();
+    keys.extend(spec.partition_keys.first());
+    view.extend(keys.into_iter().map(partition_column));
+    if let Some(order) = &spec.view_order {
+        // Stable: columns the order does not name keep their default place after it.
+        view.sort_by_key(|c| {
+            order
+                .iter()
+                .position(|o| o.eq_ignore_ascii_case(&c.name))
+                .unwrap_or(usize::MAX)
+        });
+    }
+    let latest = spec.dedup.as_ref().map(|dedup| {
+        // Raw partition values first, so a query's filter on `lms` or `course_id` still
+        // prunes partitions beneath the window.
+        let mut partition_by: Vec<String> =
+            spec.partition_keys.iter().map(|k| k.name.clone()).collect();
+        for key in &dedup.key {
+            if !partition_by.iter().any(|p| p.eq_ignore_ascii_case(key)) {
+                partition_by.push(key.clone());
+            }
+        }
+        let order_by = match columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&dedup.latest_by))
+        {
+            Some(c) => data_column(c).expr,
+            None => Expr::column(&dedup.latest_by),
+        };
+        Latest {
+            partition_by,
+            order_by,
+        }
+    });
+    ViewModel {
+        columns: view,
+        latest,
+    }
+}
+
+/// The view of `spec`: its own select list when it has one, else the typed decoding of
+/// `columns`.
+pub fn spec_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
+    match &spec.view_select {
+        Some(select) => ViewModel {
+            columns: select.clone(),
+            latest: None,
+        },
+        None => table_view(spec, columns),
+    }
+}

@@ -1,0 +1,58 @@
+//! The view model in DuckDB's SQL (DuckDB 1.3 or later: Python-style lambdas).
+//!
+//! DuckDB's string literals take no backslash escapes, as Trino's, so `'\N'` is the two
+//! characters. DuckDB's `regexp_replace` has no lambda replacement; the one-pass decoding
+//! of layer 1 splits on `\\` instead: in layer 1 every backslash starts a two-character
+//! escape, so the pieces between `\\` pairs hold only `\n` and `\r` escapes, which plain
+//! `replace` undoes, and the pieces are joined back with one backslash.
+
+use super::{quote_ident, Dialect, Expr, SqlType};
+
+pub struct DuckDb;
+
+impl Dialect for DuckDb {
+    fn type_name(&self, ty: SqlType) -> String {
+        match ty {
+            SqlType::Varchar => "VARCHAR".into(),
+            SqlType::Boolean => "BOOLEAN".into(),
+            SqlType::Integer => "INTEGER".into(),
+            SqlType::Bigint => "BIGINT".into(),
+            SqlType::Decimal(p, s) => format!("DECIMAL({p},{s})"),
+            SqlType::Double => "DOUBLE".into(),
+            SqlType::Timestamp => "TIMESTAMP".into(),
+            SqlType::Date => "DATE".into(),
+            SqlType::Time => "TIME".into(),
+            SqlType::Varbinary => "BLOB".into(),
+        }
+    }
+
+    fn expr(&self, expr: &Expr) -> String {
+        match expr {
+            Expr::Column(name) => quote_ident(name),
+            Expr::Field(column, field) => format!("{}.{}", quote_ident(column), quote_ident(field)),
+            Expr::DecodedText(inner) => {
+                let c = self.expr(inner);
+                format!(
+                    "CASE WHEN {c} = '\\N' THEN NULL WHEN strpos({c}, '\\') = 0 THEN {c} \
+                     ELSE array_to_string(list_transform(string_split({c}, '\\\\'), \
+                     lambda s: replace(replace(s, '\\n', chr(10)), '\\r', chr(13))), '\\') END"
+                )
+            }
+            Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
+            Expr::TryCast(inner, ty) => {
+                format!("TRY_CAST({} AS {})", self.expr(inner), self.type_name(*ty))
+            }
+            Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
+            Expr::FromHex(inner) => format!("TRY(unhex({}))", self.expr(inner)),
+            // `timezone('UTC', …)` gives the UTC wall time whatever the session's TimeZone.
+            Expr::Iso8601Utc(inner) => format!(
+                "timezone('UTC', TRY_CAST({} AS TIMESTAMPTZ))",
+                self.expr(inner)
+            ),
+            Expr::Coalesce(items) => {
+                let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
+                format!("COALESCE({})", items.join(", "))
+            }
+        }
+    }
+}
