@@ -33,6 +33,10 @@ MYSQL_PORT=3306
 MOTO_SPEC='moto[server]>=5.2,<6'
 MONGO_PORT="${EDLAKE_MONGO_PORT:-27017}"
 MONGO_SPECS=('mockupdb==1.8.1' 'mongomock==4.3.0' 'pymongo>=4.6,<5')
+# DuckDB runs the local catalog's views in the tests and the demo. 1.4 is DuckDB's
+# long-term release; its httpfs extension comes from PyPI too (no extension download).
+DUCKDB_VERSION=1.4.4
+DUCKDB_SPECS=("duckdb==$DUCKDB_VERSION" "duckdb-cli==$DUCKDB_VERSION" 'duckdb-ext-httpfs==1.4.4.20260205')
 # Debian keeps mariadbd and friends in /usr/sbin, which a non-root PATH lacks.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -218,6 +222,24 @@ else
 fi
 MONGO_PID=$(cat "$STACK_DIR/mongo-$MONGO_PORT.pid" 2>/dev/null || echo '?')
 
+# ------------------------------------------------------------------ DuckDB
+duckdb_ok() {
+  # The CLI wheel installs its binary as a data file, without the execute bit.
+  [[ -f "$VENV/bin/duckdb" && ! -x "$VENV/bin/duckdb" ]] && chmod +x "$VENV/bin/duckdb"
+  [[ -x "$VENV/bin/duckdb" ]] && "$VENV/bin/python" - "$DUCKDB_VERSION" <<'PY' >/dev/null 2>&1
+import sys, duckdb, importlib.util
+assert duckdb.__version__ == sys.argv[1]
+assert importlib.util.find_spec("duckdb_ext") is not None
+PY
+}
+if ! duckdb_ok; then
+  log "pip install ${DUCKDB_SPECS[*]} (into $VENV)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${DUCKDB_SPECS[@]}"
+  duckdb_ok || die "pip did not install DuckDB $DUCKDB_VERSION, its CLI and its httpfs extension"
+fi
+# DuckDB loads extensions from <dir>/v<version>/<platform>/; the PyPI package ships that tree.
+DUCKDB_EXTENSIONS=$("$VENV/bin/python" -c 'import duckdb_ext, os; print(os.path.join(list(duckdb_ext.__path__)[0], "extensions"))')
+
 # ------------------------------------------------------------ env + ignores
 ENV_FILE="$STACK_DIR/env"
 cat >"$ENV_FILE.tmp" <<EOF
@@ -226,6 +248,8 @@ export EDLAKE_DEMO_MYSQL_URL=mysql://openedx:openedx@$MYSQL_HOST:$MYSQL_PORT/ope
 export EDLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 export EDLAKE_TEST_MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true
 export EDLAKE_TEST_PYTHON=$VENV/bin/python
+export EDLAKE_TEST_DUCKDB=$VENV/bin/duckdb
+export EDLAKE_TEST_DUCKDB_EXTENSIONS=$DUCKDB_EXTENSIONS
 export AWS_ACCESS_KEY_ID=test
 export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
@@ -253,6 +277,7 @@ edlake stack is up
            pid $MOTO_PID, log $MOTO_LOG; credentials test/test, region us-east-1)
   mongo    mongodb://127.0.0.1:$MONGO_PORT  (wire-compatible test server: mockupdb + mongomock, in memory;
            pid $MONGO_PID, log $MONGO_LOG; seed: .venv/bin/python scripts/seed_mongo.py)
+  duckdb   DuckDB $DUCKDB_VERSION: $VENV/bin/duckdb (CLI), $VENV/bin/python (import duckdb); httpfs in $DUCKDB_EXTENSIONS
   env file $ENV_FILE   ->  . $ENV_FILE
   seed     python3 $REPO/scripts/seed.py   (synthetic Open edX data into openedx)
   stop     kill $MOTO_PID (moto); kill $MONGO_PID (mongo); mariadb-admin -uroot shutdown (MariaDB)
