@@ -2,7 +2,10 @@
 # The demo: local stack up (MariaDB, moto, the Mongo wire test server), a synthetic Open edX
 # database and its course structures seeded, then
 # `edlake extract` with the shipped config/edlake.toml into ./datalake, a tracking log
-# written and shipped with `edlake logs ship`, and a look at what was written. Safe to run again: it reseeds and re-extracts.
+# written and shipped with `edlake logs ship`, a look at what was written, and a course
+# team's questions (scripts/lake-questions.sql) answered by DuckDB from the lake, through the
+# catalog edlake keeps in datalake/openedx.duckdb.sql. Safe to run again: it reseeds and
+# re-extracts (the tracking events of every run stay in the lake, as an LMS's would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,3 +59,18 @@ echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\
 head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'
 echo "tracking_logs: gzip JSON lines by event day (the demo events straddle midnight):"
 find datalake/openedx/tracking_logs -name '*.gz' | sort | sed 's/^/  /'
+
+echo
+echo "== Questions of the lake (scripts/lake-questions.sql), answered by DuckDB through the views in"
+echo "   datalake/openedx.duckdb.sql, the DuckDB catalog edlake keeps beside the lake"
+# One question at a time: its comment, then DuckDB's answer (10 rows at most on screen).
+while IFS= read -r -d '' question; do
+  echo
+  grep '^--' <<<"$question" | sed 's/^-- \{0,1\}/  /'
+  grep -v '^--' <<<"$question" | .venv/bin/duckdb -init datalake/openedx.duckdb.sql -cmd '.maxrows 10'
+done < <(awk -v RS= '/^-- [0-9]+\./ { printf "%s%c", $0, 0 }' scripts/lake-questions.sql)
+
+echo
+echo "== Query the lake yourself (docs/query-locally.md). The demo installed DuckDB's CLI in .venv:"
+echo "  .venv/bin/duckdb -init datalake/openedx.duckdb.sql"
+echo "then, e.g.:  SELECT count(*) FROM openedx_table_auth_user;   (.tables lists the views, .quit leaves)"
