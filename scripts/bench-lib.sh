@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts (sourced, not run): the stack up, /usr/bin/time present,
-# a release build, and `measure`.
+# a release build, `measure`, and `seed` (for those on courseware_studentmodule).
 scripts/stack-up.sh >/dev/null
 # shellcheck disable=SC1091
 source .stack/env
@@ -18,4 +18,20 @@ measure() {
   done
   local mid=$(( (REPEAT + 1) / 2 ))
   echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "${mid}p")"
+}
+
+# Rows of courseware_studentmodule in $DB (0 when it is missing).
+row_count() {
+  mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "SELECT COUNT(*) FROM $DB.courseware_studentmodule" 2>/dev/null || echo 0
+}
+
+# (Re)seeds $1 skewed courseware_studentmodule rows into $DB_URL, unless the table already
+# holds exactly that many rows of this generator.
+seed() {
+  if [ "$(row_count)" = "$1" ] && [ "${BENCH_RESEED:-0}" != 1 ]; then
+    echo "courseware_studentmodule already holds $1 rows (BENCH_RESEED=1 to reseed)" >&2
+    return
+  fi
+  echo "seeding $1 courseware_studentmodule rows..." >&2
+  python3 scripts/seed.py --mysql-url "$DB_URL" --studentmodule-rows "$1" --only-studentmodule --quiet
 }

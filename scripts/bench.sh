@@ -27,20 +27,6 @@ BUCKET=edlake-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-row_count() {
-  mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "SELECT COUNT(*) FROM $DB.courseware_studentmodule" 2>/dev/null || echo 0
-}
-
-# (Re)seeds unless the table already holds exactly that many rows of this generator.
-seed() {
-  if [ "$(row_count)" = "$1" ] && [ "${BENCH_RESEED:-0}" != 1 ]; then
-    echo "courseware_studentmodule already holds $1 rows (BENCH_RESEED=1 to reseed)" >&2
-    return
-  fi
-  echo "seeding $1 courseware_studentmodule rows..." >&2
-  python3 scripts/seed.py --mysql-url "$DB_URL" --studentmodule-rows "$1" --only-studentmodule --quiet
-}
-
 # The columns edlake reads, in its order: data columns, then the partition column.
 columns() {
   mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "
