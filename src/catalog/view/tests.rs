@@ -301,3 +301,50 @@ mod parse_tests {
             .any(|i| i.to_string() == r#"TRY_CAST(NULLIF("id", '\N') AS BIGINT) AS "id""#));
     }
 }
+
+/// The DuckDB rendering of the same model: the same decoding, spelled in DuckDB's SQL
+/// (executed against real DuckDB by the integration tests).
+mod duckdb_rendering {
+    use super::super::duckdb::DuckDb;
+    use super::super::trino::Trino;
+    use super::super::*;
+    use crate::catalog::api::CatalogColumn;
+
+    #[test]
+    fn both_dialects_render_every_type_of_the_model() {
+        let cases = [
+            ("varchar(10)", "VARCHAR", "varchar"),
+            ("int(11)", "BIGINT", "bigint"),
+            ("bigint(20) unsigned", "DECIMAL(20,0)", "decimal(20,0)"),
+            ("tinyint(1)", "BOOLEAN", "boolean"),
+            ("decimal(5,2)", "DECIMAL(5,2)", "decimal(5,2)"),
+            ("double", "DOUBLE", "double"),
+            ("datetime(6)", "TIMESTAMP", "timestamp(6)"),
+            ("date", "DATE", "date"),
+            ("time(6)", "TIME", "time(6)"),
+            ("year(4)", "INTEGER", "integer"),
+            ("longblob", "BLOB", "varbinary"),
+        ];
+        for (mysql, duck, trino) in cases {
+            let ty = data_column(&CatalogColumn::new("c", mysql)).sql_type;
+            assert_eq!(DuckDb.type_name(ty), duck, "{mysql}");
+            assert_eq!(Trino.type_name(ty), trino, "{mysql}");
+        }
+    }
+
+    #[test]
+    fn text_decodes_in_one_pass_without_a_lambda_replacement() {
+        let c = data_column(&CatalogColumn::new("t", "text"));
+        assert_eq!(
+            DuckDb.expr(&c.expr),
+            r#"CASE WHEN "t" = '\N' THEN NULL WHEN strpos("t", '\') = 0 THEN "t" ELSE array_to_string(list_transform(string_split("t", '\\'), lambda s: replace(replace(s, '\n', chr(10)), '\r', chr(13))), '\') END"#
+        );
+        let b = data_column(&CatalogColumn::new("b", "varbinary(4)"));
+        assert_eq!(DuckDb.expr(&b.expr), r#"TRY(unhex(NULLIF("b", '\N')))"#);
+        let t = Expr::Iso8601Utc(Expr::column("time").boxed());
+        assert_eq!(
+            DuckDb.expr(&t),
+            r#"timezone('UTC', TRY_CAST("time" AS TIMESTAMPTZ))"#
+        );
+    }
+}
