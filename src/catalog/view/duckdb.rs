@@ -39,6 +39,12 @@ impl Dialect for DuckDb {
                 )
             }
             Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
+            // DuckDB's TIME also holds 24:00:00, which Trino's time(6) rejects (hour > 23):
+            // a MySQL TIME of 24:00:00 reads as NULL in both, as every TIME past a day does.
+            Expr::TryCast(inner, SqlType::Time) => format!(
+                "NULLIF(TRY_CAST({} AS TIME), TIME '24:00:00')",
+                self.expr(inner)
+            ),
             Expr::TryCast(inner, ty) => {
                 format!("TRY_CAST({} AS {})", self.expr(inner), self.type_name(*ty))
             }
