@@ -55,12 +55,9 @@ mod model {
         let d = data_column(&CatalogColumn::new("username", "varchar(150)"));
         assert_eq!(d.sql_type, SqlType::Varchar);
         let expression = trino(&d);
-        assert!(expression
-            .starts_with(r#"CASE WHEN "username" = '\N' THEN NULL"#));
-        assert!(expression
-            .contains(r#"WHEN strpos("username", '\') = 0 THEN "username""#));
-        assert!(expression
-            .contains(r#"regexp_replace("username", '\\(.)', x ->"#));
+        assert!(expression.starts_with(r#"CASE WHEN "username" = '\N' THEN NULL"#));
+        assert!(expression.contains(r#"WHEN strpos("username", '\') = 0 THEN "username""#));
+        assert!(expression.contains(r#"regexp_replace("username", '\\(.)', x ->"#));
         assert!(trino(&d).contains("WHEN 'n' THEN chr(10)"));
         assert!(trino(&d).contains("WHEN 'r' THEN chr(13)"));
     }
@@ -91,7 +88,13 @@ mod parse_tests {
     use crate::catalog::api::{CatalogColumn, Dedup, TableSpec};
 
     fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> String {
-        create_view_sql(&TrinoSql, database, &spec.view, &spec.raw_table, &table_view(spec, columns))
+        create_view_sql(
+            &TrinoSql,
+            database,
+            &spec.view,
+            &spec.raw_table,
+            &table_view(spec, columns),
+        )
     }
 
     /// Trino's surface as far as the views use it: `"quoted"` identifiers, `'\'` literals
