@@ -339,3 +339,49 @@ pub fn assert_same_rows(what: &str, key: &str, actual: &[Record], expected: &[Re
     }
     panic!("{message}");
 }
+
+/// Every row of a table's CSV files in a local lake, read as Athena reads them, with its
+/// partition values from the path, typed as the view should show it: `types` maps each
+/// file column to its MySQL type (partition columns are text).
+pub fn lake_records(lake: &Path, table: &str, types: &[(&str, &str)]) -> Vec<Record> {
+    let dir = format!("openedx/{table}/");
+    let mut out = Vec::new();
+    for key in files_under(lake) {
+        let Some(rest) = key.strip_prefix(&dir) else {
+            continue;
+        };
+        if !key.ends_with(".csv") {
+            continue;
+        }
+        let (partitions, _) = rest.rsplit_once('/').expect("a partitioned file");
+        let values: Vec<(String, Option<String>)> = partitions
+            .split('/')
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("key=value");
+                let v = (v != edlake::lake::HIVE_DEFAULT_PARTITION)
+                    .then(|| edlake::lake::unescape_path_name(v));
+                (k.to_string(), v)
+            })
+            .collect();
+        let data = std::fs::read(lake.join(&key)).unwrap();
+        for row in read_table_file(&data).1 {
+            let mut record: Record = row
+                .into_iter()
+                .map(|(column, value)| {
+                    let ty = types
+                        .iter()
+                        .find(|(n, _)| *n == column)
+                        .unwrap_or_else(|| panic!("{key}: no type for column {column}"))
+                        .1;
+                    let typed = typed_text(ty, value.as_deref());
+                    (column, typed)
+                })
+                .collect();
+            for (k, v) in &values {
+                record.insert(k.clone(), v.clone());
+            }
+            out.push(record);
+        }
+    }
+    out
+}
