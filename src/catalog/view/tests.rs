@@ -1,5 +1,5 @@
 //! The model's mapping, and both renderings: Trino's text is parsed, DuckDB's is executed
-//! by the integration tests (tests/duckdb_catalog.rs).
+//! by the integration tests (tests/duckdb_*.rs).
 
 mod model {
     use super::super::trino::Trino;
