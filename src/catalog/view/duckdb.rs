@@ -58,7 +58,7 @@ impl Dialect for DuckDb {
             Expr::Iso8601Utc(inner) => {
                 let c = self.expr(inner);
                 format!(
-                    "CASE WHEN regexp_matches({c}, '([Zz]|[+-][0-9][0-9]:[0-9][0-9])$') \
+                    "CASE WHEN regexp_matches({c}, ':[0-9][0-9](\\.[0-9]*)?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$') \
                      THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) \
                      ELSE TRY_CAST({c} AS TIMESTAMP) END"
                 )
