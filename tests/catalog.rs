@@ -397,7 +397,7 @@ async fn catalog_sync_dry_run_writes_nothing_then_sync_registers_the_lake() {
         .await
         .is_err());
 
-    // A local lake has no catalog: a usage error.
+    // A local lake with the DuckDB catalog off has no catalog: a usage error.
     let local = tempfile::tempdir().unwrap();
     let out = edlake(
         &lake_config(&db.url(), &local.path().display().to_string(), ""),
@@ -406,7 +406,7 @@ async fn catalog_sync_dry_run_writes_nothing_then_sync_registers_the_lake() {
     );
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stderr.starts_with("error: the catalog is disabled"),
+        out.stderr.starts_with("error: every catalog is disabled"),
         "{}",
         out.stderr
     );

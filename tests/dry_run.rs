@@ -117,7 +117,7 @@ fn dry_run_prints_each_job_and_its_next_fire_times_on_crontab_weekdays() {
     // Off jobs say why, with their expression.
     assert_eq!(
         job_line(&out.stdout, "catalog")[1..],
-        ["off", "\"0", "30", "3", "*", "*", "*\"", "the", "catalog", "is", "disabled"],
+        ["off", "\"0", "30", "3", "*", "*", "*\"", "every", "catalog", "is", "disabled"],
         "{}",
         out.stdout
     );

@@ -457,7 +457,7 @@ async fn shipping_registers_the_table_day_partitions_and_view() {
     .await;
     assert_eq!(views.len(), 1, "{views:?}");
     assert!(
-        views[0].contains("from_iso8601_timestamp(\"time\")"),
+        views[0].contains("from_iso8601_timestamp_nanos(\"time\")"),
         "{}",
         views[0]
     );

@@ -3,9 +3,12 @@
 use anyhow::Result;
 use bytes::Bytes;
 
+use crate::catalog::duckdb::DuckDbCatalog;
 use crate::catalog::glue::athena::{self, SdkAthena};
 use crate::catalog::glue::sdk_clients;
-use crate::catalog::{self, merge_columns, source_columns, GlueApi, GlueCatalog, VIRTUAL_VIEW};
+use crate::catalog::{
+    self, merge_columns, source_columns, Catalog, GlueApi, GlueCatalog, VIRTUAL_VIEW,
+};
 use crate::config::{Config, CourseIndexSource};
 use crate::lake::Layout;
 use crate::lease;
@@ -68,7 +71,31 @@ pub async fn run(config: &Config) -> Vec<Probe> {
     if config.catalog_enabled() {
         check_catalog(config, &plans, &mut probes).await;
     }
+    if config.duckdb_catalog_enabled() {
+        check_duckdb_catalog(config, &mut probes).await;
+    }
     probes
+}
+
+/// The DuckDB catalog file reads back and parses.
+async fn check_duckdb_catalog(config: &Config, probes: &mut Vec<Probe>) {
+    let catalog = match store::open(config).await {
+        Ok(lake) => DuckDbCatalog::open(config, lake),
+        Err(e) => Err(e),
+    };
+    let catalog = match catalog {
+        Ok(c) => c,
+        Err(e) => return probes.push(Probe::fail("duckdb catalog", format!("{e:#}"))),
+    };
+    let what = format!("duckdb catalog {}", catalog.describe());
+    probes.push(match catalog.views().await {
+        Ok(Some(views)) => Probe::ok(
+            what,
+            format!("{} views (open: duckdb -init <this file>)", views.len()),
+        ),
+        Ok(None) => Probe::ok(what, "not written yet: the first extract writes it"),
+        Err(e) => Probe::fail(what, format!("{e:#}")),
+    });
 }
 
 /// A real ping, then the course index and one published structure read back.

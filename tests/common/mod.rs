@@ -284,11 +284,14 @@ pub fn lake_path(root: &Path, key: &str) -> PathBuf {
 
 mod aws;
 mod csv_reader;
+mod duckdb;
 // Each test file uses some of them.
 #[allow(unused_imports)]
 pub use aws::*;
 #[allow(unused_imports)]
 pub use csv_reader::*;
+#[allow(unused_imports)]
+pub use duckdb::*;
 
 // ---------------------------------------------------------------------------------------
 // MongoDB: the wire-compatible test server (scripts/mongo_server.py).

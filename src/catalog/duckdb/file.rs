@@ -118,7 +118,10 @@ impl CatalogFile {
         schemas.sort();
         schemas.dedup();
         for db in schemas {
-            out.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(db)));
+            out.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {};\n",
+                quote_ident(db)
+            ));
         }
         for section in self.sections.values() {
             out.push('\n');

@@ -16,7 +16,9 @@ use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::api::{Catalog, CatalogColumn, Deletes, PartitionSpec, SyncReport, TableFormat, TableSpec};
+use super::api::{
+    Catalog, CatalogColumn, Deletes, PartitionSpec, SyncReport, TableFormat, TableSpec,
+};
 use super::plan::merge_columns;
 use super::view::{create_view_sql, duckdb::DuckDb, quote_literal, spec_view};
 use crate::config::{Config, LakeLocation};
@@ -91,11 +93,23 @@ impl DuckDbCatalog {
         {
             None => Ok((CatalogFile::default(), None)),
             Some((bytes, version)) => {
-                let text = std::str::from_utf8(&bytes)
-                    .with_context(|| format!("the DuckDB catalog {} is not UTF-8", self.describe()))?;
+                let text = std::str::from_utf8(&bytes).with_context(|| {
+                    format!("the DuckDB catalog {} is not UTF-8", self.describe())
+                })?;
                 Ok((CatalogFile::parse(text)?, Some(version)))
             }
         }
+    }
+
+    /// The views the file defines now (None: no file yet), for `edlake check`.
+    pub async fn views(&self) -> Result<Option<Vec<String>>> {
+        let (file, version) = self.read().await?;
+        Ok(version.map(|_| {
+            file.sections
+                .values()
+                .map(|s| s.entry.view.clone())
+                .collect()
+        }))
     }
 
     /// The SQL string expression of a table's directory (ending in `/`): under the lake
@@ -108,7 +122,11 @@ impl DuckDbCatalog {
             format!("{location}/")
         };
         match location.strip_prefix(&format!("{}/", self.root)) {
-            Some(rest) => format!("{} || {}", root_expression(&self.root), quote_literal(&format!("/{rest}"))),
+            Some(rest) => format!(
+                "{} || {}",
+                root_expression(&self.root),
+                quote_literal(&format!("/{rest}"))
+            ),
             None => quote_literal(&location),
         }
     }
@@ -163,7 +181,11 @@ impl DuckDbCatalog {
 #[async_trait]
 impl Catalog for DuckDbCatalog {
     fn describe(&self) -> String {
-        format!("{}/{}", self.store.describe().trim_end_matches('/'), self.key)
+        format!(
+            "{}/{}",
+            self.store.describe().trim_end_matches('/'),
+            self.key
+        )
     }
 
     async fn ensure_database(&self, _dry_run: bool) -> Result<Option<String>> {
@@ -202,7 +224,8 @@ impl Catalog for DuckDbCatalog {
                 .map(|s| s.entry.catalog_columns())
                 .unwrap_or_default();
             if let Some(old) = &existing {
-                let keys: Vec<String> = spec.partition_keys.iter().map(|k| k.name.clone()).collect();
+                let keys: Vec<String> =
+                    spec.partition_keys.iter().map(|k| k.name.clone()).collect();
                 if old.entry.partition_keys != keys {
                     bail!(
                         "the DuckDB catalog has {db}.{} partitioned by ({}) but the config says ({}); \
@@ -215,7 +238,11 @@ impl Catalog for DuckDbCatalog {
                 }
             }
             let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
-            report.added_columns = if existing.is_some() { added } else { Vec::new() };
+            report.added_columns = if existing.is_some() {
+                added
+            } else {
+                Vec::new()
+            };
             report.absent_columns = absent;
             let files = !desired.is_empty()
                 || match &existing {
@@ -237,7 +264,11 @@ impl Catalog for DuckDbCatalog {
             }
             report.operations.push(format!(
                 "{} DuckDB views {db}.{} and {db}.{} in {}",
-                if existing.is_some() { "replace" } else { "create" },
+                if existing.is_some() {
+                    "replace"
+                } else {
+                    "create"
+                },
                 spec.raw_table,
                 spec.view,
                 self.describe()

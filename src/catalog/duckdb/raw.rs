@@ -64,7 +64,10 @@ pub fn raw_view_sql(
                     .iter()
                     .map(|k| format!("CAST(NULL AS VARCHAR) AS {}", quote_ident(&k.name))),
             );
-            select.push(format!("CAST(NULL AS VARCHAR) AS {}", quote_ident(PATH_COLUMN)));
+            select.push(format!(
+                "CAST(NULL AS VARCHAR) AS {}",
+                quote_ident(PATH_COLUMN)
+            ));
             return format!(
                 "CREATE OR REPLACE VIEW {name} AS\nSELECT\n  {}\nWHERE false",
                 select.join(",\n  ")
@@ -84,7 +87,10 @@ pub fn raw_view_sql(
         .collect();
     select.extend(spec.partition_keys.iter().map(|k| {
         let q = quote_ident(&k.name);
-        format!("NULLIF({q}, {}) AS {q}", quote_literal(HIVE_DEFAULT_PARTITION))
+        format!(
+            "NULLIF({q}, {}) AS {q}",
+            quote_literal(HIVE_DEFAULT_PARTITION)
+        )
     }));
     select.push(format!(
         "{} AS {}",

@@ -10,7 +10,10 @@ fn spec(table: &str, columns: &[(&str, &str)]) -> TableSpec {
         raw_table: format!("openedx_raw_{table}"),
         view: format!("openedx_table_{table}"),
         location: format!("/lake/openedx/{table}/"),
-        columns: columns.iter().map(|(n, t)| CatalogColumn::new(n, t)).collect(),
+        columns: columns
+            .iter()
+            .map(|(n, t)| CatalogColumn::new(n, t))
+            .collect(),
         partition_keys: vec![CatalogColumn::new("lms", "varchar(255)")],
         view_order: None,
         format: TableFormat::Csv,
@@ -63,10 +66,18 @@ async fn a_sync_writes_both_views_once_and_appends_new_columns() {
     // The source gains a column before `name`: it is appended, as in Glue.
     let t2 = spec(
         "t",
-        &[("id", "int(11)"), ("grade", "double"), ("name", "varchar(10)")],
+        &[
+            ("id", "int(11)"),
+            ("grade", "double"),
+            ("name", "varchar(10)"),
+        ],
     );
     assert_eq!(
-        catalog.existing_columns("openedx_raw_t").await.unwrap().len(),
+        catalog
+            .existing_columns("openedx_raw_t")
+            .await
+            .unwrap()
+            .len(),
         2
     );
     let report = catalog

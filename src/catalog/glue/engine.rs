@@ -12,9 +12,9 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 
 use crate::catalog::api::{
-    AthenaApi, Catalog, CatalogColumn, Deletes, GlueApi, GluePartition, PartitionFailure, PartitionSpec,
-    Polling, SyncReport, TableDefinition, TableSpec, MAX_CREATE_BATCH, MAX_DELETE_BATCH,
-    MAX_UPDATE_BATCH, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
+    AthenaApi, Catalog, CatalogColumn, Deletes, GlueApi, GluePartition, PartitionFailure,
+    PartitionSpec, Polling, SyncReport, TableDefinition, TableSpec, MAX_CREATE_BATCH,
+    MAX_DELETE_BATCH, MAX_UPDATE_BATCH, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
 };
 use crate::catalog::plan::{merge_columns, plan_partitions, PartitionPlan};
 use crate::catalog::view::{create_view_sql, spec_view, trino::Trino};

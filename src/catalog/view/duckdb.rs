@@ -39,16 +39,30 @@ impl Dialect for DuckDb {
                 )
             }
             Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
+            // DuckDB's TIME also holds 24:00:00, which Trino's time(6) rejects (hour > 23):
+            // a MySQL TIME of 24:00:00 reads as NULL in both, as every TIME past a day does.
+            Expr::TryCast(inner, SqlType::Time) => format!(
+                "NULLIF(TRY_CAST({} AS TIME), TIME '24:00:00')",
+                self.expr(inner)
+            ),
             Expr::TryCast(inner, ty) => {
                 format!("TRY_CAST({} AS {})", self.expr(inner), self.type_name(*ty))
             }
             Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
             Expr::FromHex(inner) => format!("TRY(unhex({}))", self.expr(inner)),
             // `timezone('UTC', …)` gives the UTC wall time whatever the session's TimeZone.
-            Expr::Iso8601Utc(inner) => format!(
-                "timezone('UTC', TRY_CAST({} AS TIMESTAMPTZ))",
-                self.expr(inner)
-            ),
+            // A text without an offset is UTC to edlake (it files the event under that UTC
+            // day) and to Athena (whose sessions are UTC), but a TIMESTAMPTZ cast would read
+            // it in the session's TimeZone, the machine's by default: it is cast as the
+            // naive UTC timestamp it is. (edlake ships only `Z`, `±HH:MM` or no offset.)
+            Expr::Iso8601Utc(inner) => {
+                let c = self.expr(inner);
+                format!(
+                    "CASE WHEN regexp_matches({c}, ':[0-9][0-9](\\.[0-9]*)?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$') \
+                     THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) \
+                     ELSE TRY_CAST({c} AS TIMESTAMP) END"
+                )
+            }
             Expr::Coalesce(items) => {
                 let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
                 format!("COALESCE({})", items.join(", "))

@@ -1,5 +1,5 @@
 //! The model's mapping, and both renderings: Trino's text is parsed, DuckDB's is executed
-//! by the integration tests (tests/duckdb_catalog.rs).
+//! by the integration tests (tests/duckdb_*.rs).
 
 mod model {
     use super::super::trino::Trino;
@@ -55,12 +55,9 @@ mod model {
         let d = data_column(&CatalogColumn::new("username", "varchar(150)"));
         assert_eq!(d.sql_type, SqlType::Varchar);
         let expression = trino(&d);
-        assert!(expression
-            .starts_with(r#"CASE WHEN "username" = '\N' THEN NULL"#));
-        assert!(expression
-            .contains(r#"WHEN strpos("username", '\') = 0 THEN "username""#));
-        assert!(expression
-            .contains(r#"regexp_replace("username", '\\(.)', x ->"#));
+        assert!(expression.starts_with(r#"CASE WHEN "username" = '\N' THEN NULL"#));
+        assert!(expression.contains(r#"WHEN strpos("username", '\') = 0 THEN "username""#));
+        assert!(expression.contains(r#"regexp_replace("username", '\\(.)', x ->"#));
         assert!(trino(&d).contains("WHEN 'n' THEN chr(10)"));
         assert!(trino(&d).contains("WHEN 'r' THEN chr(13)"));
     }
@@ -91,7 +88,13 @@ mod parse_tests {
     use crate::catalog::api::{CatalogColumn, Dedup, TableSpec};
 
     fn view_sql(database: &str, spec: &TableSpec, columns: &[CatalogColumn]) -> String {
-        create_view_sql(&TrinoSql, database, &spec.view, &spec.raw_table, &table_view(spec, columns))
+        create_view_sql(
+            &TrinoSql,
+            database,
+            &spec.view,
+            &spec.raw_table,
+            &table_view(spec, columns),
+        )
     }
 
     /// Trino's surface as far as the views use it: `"quoted"` identifiers, `'\'` literals
@@ -296,5 +299,58 @@ mod parse_tests {
             .projection
             .iter()
             .any(|i| i.to_string() == r#"TRY_CAST(NULLIF("id", '\N') AS BIGINT) AS "id""#));
+    }
+}
+
+/// The DuckDB rendering of the same model: the same decoding, spelled in DuckDB's SQL
+/// (executed against real DuckDB by the integration tests).
+mod duckdb_rendering {
+    use super::super::duckdb::DuckDb;
+    use super::super::trino::Trino;
+    use super::super::*;
+    use crate::catalog::api::CatalogColumn;
+
+    #[test]
+    fn both_dialects_render_every_type_of_the_model() {
+        let cases = [
+            ("varchar(10)", "VARCHAR", "varchar"),
+            ("int(11)", "BIGINT", "bigint"),
+            ("bigint(20) unsigned", "DECIMAL(20,0)", "decimal(20,0)"),
+            ("tinyint(1)", "BOOLEAN", "boolean"),
+            ("decimal(5,2)", "DECIMAL(5,2)", "decimal(5,2)"),
+            ("double", "DOUBLE", "double"),
+            ("datetime(6)", "TIMESTAMP", "timestamp(6)"),
+            ("date", "DATE", "date"),
+            ("time(6)", "TIME", "time(6)"),
+            ("year(4)", "INTEGER", "integer"),
+            ("longblob", "BLOB", "varbinary"),
+        ];
+        for (mysql, duck, trino) in cases {
+            let ty = data_column(&CatalogColumn::new("c", mysql)).sql_type;
+            assert_eq!(DuckDb.type_name(ty), duck, "{mysql}");
+            assert_eq!(Trino.type_name(ty), trino, "{mysql}");
+        }
+    }
+
+    #[test]
+    fn text_decodes_in_one_pass_without_a_lambda_replacement() {
+        let c = data_column(&CatalogColumn::new("t", "text"));
+        assert_eq!(
+            DuckDb.expr(&c.expr),
+            r#"CASE WHEN "t" = '\N' THEN NULL WHEN strpos("t", '\') = 0 THEN "t" ELSE array_to_string(list_transform(string_split("t", '\\'), lambda s: replace(replace(s, '\n', chr(10)), '\r', chr(13))), '\') END"#
+        );
+        let b = data_column(&CatalogColumn::new("b", "varbinary(4)"));
+        assert_eq!(DuckDb.expr(&b.expr), r#"TRY(unhex(NULLIF("b", '\N')))"#);
+        let t = Expr::Iso8601Utc(Expr::column("time").boxed());
+        let time = DuckDb.expr(&t);
+        // With an offset (`Z`, `+00:00`, `+0000`, `+00`): to UTC; without one: already UTC.
+        assert!(
+            time.contains(r#"THEN timezone('UTC', TRY_CAST("time" AS TIMESTAMPTZ))"#),
+            "{time}"
+        );
+        assert!(
+            time.contains(r#"ELSE TRY_CAST("time" AS TIMESTAMP) END"#),
+            "{time}"
+        );
     }
 }

@@ -255,8 +255,8 @@ pub async fn extract_table(
             .await
             .context("catalog")?;
         tracing::info!(
-            table = %table.name, glue_calls = synced.glue_calls, athena_queries = synced.athena_queries,
-            "catalog: {}", synced.summary()
+            table = %table.name, catalogs = %catalog.describe(), glue_calls = synced.glue_calls,
+            athena_queries = synced.athena_queries, "catalog: {}", synced.summary()
         );
         report.catalog = Some(synced);
     }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use super::{PARTITION_COLUMNS, TABLE};
 use crate::catalog::view::{Expr, SqlType, ViewColumn};
 use crate::catalog::{
-    self, Catalogs, CatalogColumn, Deletes, PartitionSpec, Relist, SyncReport, TableFormat,
+    self, CatalogColumn, Catalogs, Deletes, PartitionSpec, Relist, SyncReport, TableFormat,
     TableSpec,
 };
 use crate::config::Config;

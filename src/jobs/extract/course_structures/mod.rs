@@ -402,7 +402,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             .sync_table(&table_spec(config)?, &registered, Deletes::Listed, false)
             .await
             .context("catalog")?;
-        tracing::info!(table = TABLE, "catalog: {}", synced.summary());
+        tracing::info!(table = TABLE, catalogs = %catalog.describe(), "catalog: {}", synced.summary());
         report.catalog = Some(synced);
     }
     Ok(report)
