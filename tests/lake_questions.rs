@@ -57,7 +57,7 @@ fn ask_python(catalog: &Path, questions: &Path) -> Vec<Answer> {
 /// The same through the CLI, `duckdb -json -init <catalog> < questions`. The CLI prints one
 /// JSON array per statement that returned rows (none for an empty answer).
 fn ask_cli(catalog: &Path, questions: &Path) -> Vec<Answer> {
-    let out = Command::new(stack_var("EDLAKE_TEST_DUCKDB"))
+    let out = Command::new(duckdb_cli())
         .arg("-json")
         .arg("-init")
         .arg(catalog)
@@ -235,7 +235,7 @@ async fn the_demo_questions_answer_what_mysql_answers() {
             live.display()
         ),
     );
-    let duckdb_on = [("EDLAKE_CATALOG__DUCKDB", "true")];
+    let duckdb_on = [DUCKDB_ON];
 
     let out = edlake(&config, &["extract"], &duckdb_on);
     assert_eq!(out.code, 0, "extract: {}", out.all());
@@ -271,7 +271,7 @@ async fn the_demo_questions_answer_what_mysql_answers() {
         );
     }
 
-    let catalog = lake.join("openedx.duckdb.sql");
+    let catalog = catalog_file(&lake);
     assert!(
         catalog.exists(),
         "no DuckDB catalog at {}",
