@@ -106,8 +106,9 @@ impl CatalogFile {
             "-- The DuckDB catalog of the edlake lake at {root}.\n\
              -- edlake rewrites this file whenever a table's columns, files or views change: edits are lost.\n\
              -- Open it:  duckdb -init <this file>   or, in Python: duckdb.connect().execute(open(<this file>).read())\n\
-             -- The views find the lake at the DuckDB variable {LAKE_VARIABLE}, by default the path above; from\n\
-             -- another mount, or over S3 with httpfs: SET VARIABLE {LAKE_VARIABLE} = '<root>' (docs/query-locally.md).\n"
+             -- The views find the lake at the DuckDB variable {LAKE_VARIABLE}, by default the path above. From another\n\
+             -- mount, or over S3 with httpfs, set it BEFORE this file runs (DuckDB checks a view's files when it\n\
+             -- creates it): duckdb -cmd \"SET VARIABLE {LAKE_VARIABLE} = '<root>'\" -cmd \".read <this file>\" (docs/query-locally.md).\n"
         );
         let mut schemas: Vec<&str> = self
             .sections
