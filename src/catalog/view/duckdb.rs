@@ -6,7 +6,7 @@
 //! escape, so the pieces between `\\` pairs hold only `\n` and `\r` escapes, which plain
 //! `replace` undoes, and the pieces are joined back with one backslash.
 
-use super::{quote_ident, Dialect, Expr, SqlType};
+use super::{Dialect, SqlType};
 
 pub struct DuckDb;
 
@@ -26,47 +26,36 @@ impl Dialect for DuckDb {
         }
     }
 
-    fn expr(&self, expr: &Expr) -> String {
-        match expr {
-            Expr::Column(name) => quote_ident(name),
-            Expr::Field(column, field) => format!("{}.{}", quote_ident(column), quote_ident(field)),
-            Expr::DecodedText(inner) => {
-                let c = self.expr(inner);
-                format!(
-                    "CASE WHEN {c} = '\\N' THEN NULL WHEN strpos({c}, '\\') = 0 THEN {c} \
-                     ELSE array_to_string(list_transform(string_split({c}, '\\\\'), \
-                     lambda s: replace(replace(s, '\\n', chr(10)), '\\r', chr(13))), '\\') END"
-                )
-            }
-            Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
-            // DuckDB's TIME also holds 24:00:00, which Trino's time(6) rejects (hour > 23):
-            // a MySQL TIME of 24:00:00 reads as NULL in both, as every TIME past a day does.
-            Expr::TryCast(inner, SqlType::Time) => format!(
-                "NULLIF(TRY_CAST({} AS TIME), TIME '24:00:00')",
-                self.expr(inner)
-            ),
-            Expr::TryCast(inner, ty) => {
-                format!("TRY_CAST({} AS {})", self.expr(inner), self.type_name(*ty))
-            }
-            Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
-            Expr::FromHex(inner) => format!("TRY(unhex({}))", self.expr(inner)),
-            // `timezone('UTC', …)` gives the UTC wall time whatever the session's TimeZone.
-            // A text without an offset is UTC to edlake (it files the event under that UTC
-            // day) and to Athena (whose sessions are UTC), but a TIMESTAMPTZ cast would read
-            // it in the session's TimeZone, the machine's by default: it is cast as the
-            // naive UTC timestamp it is. (edlake ships only `Z`, `±HH:MM` or no offset.)
-            Expr::Iso8601Utc(inner) => {
-                let c = self.expr(inner);
-                format!(
-                    "CASE WHEN regexp_matches({c}, ':[0-9][0-9](\\.[0-9]*)?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$') \
-                     THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) \
-                     ELSE TRY_CAST({c} AS TIMESTAMP) END"
-                )
-            }
-            Expr::Coalesce(items) => {
-                let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
-                format!("COALESCE({})", items.join(", "))
-            }
+    fn decoded_text(&self, c: &str) -> String {
+        format!(
+            "CASE WHEN {c} = '\\N' THEN NULL WHEN strpos({c}, '\\') = 0 THEN {c} \
+             ELSE array_to_string(list_transform(string_split({c}, '\\\\'), \
+             lambda s: replace(replace(s, '\\n', chr(10)), '\\r', chr(13))), '\\') END"
+        )
+    }
+
+    fn from_hex(&self, c: &str) -> String {
+        format!("TRY(unhex({c}))")
+    }
+
+    // DuckDB's TIME also holds 24:00:00, which Trino's time(6) rejects (hour > 23): a MySQL
+    // TIME of 24:00:00 reads as NULL in both, as every TIME past a day does.
+    fn try_cast(&self, c: &str, ty: SqlType) -> String {
+        match ty {
+            SqlType::Time => format!("NULLIF(TRY_CAST({c} AS TIME), TIME '24:00:00')"),
+            ty => format!("TRY_CAST({c} AS {})", self.type_name(ty)),
         }
+    }
+
+    // `timezone('UTC', …)` gives the UTC wall time whatever the session's TimeZone. A text
+    // without an offset is UTC to edlake (it files the event under that UTC day) and to
+    // Athena (whose sessions are UTC), but a TIMESTAMPTZ cast would read it in the session's
+    // TimeZone, the machine's by default: it is cast as the naive UTC timestamp it is.
+    fn iso8601_utc(&self, c: &str) -> String {
+        format!(
+            "CASE WHEN regexp_matches({c}, ':[0-9][0-9](\\.[0-9]*)?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$') \
+             THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) \
+             ELSE TRY_CAST({c} AS TIMESTAMP) END"
+        )
     }
 }

@@ -108,10 +108,42 @@ pub struct Latest {
     pub order_by: Expr,
 }
 
-/// What differs between the SQL dialects the model is rendered into.
+/// What differs between the SQL dialects the model is rendered into. The expressions both
+/// spell alike are rendered by [`Dialect::expr`]; a dialect spells the rest, given the SQL
+/// of the operand.
 pub trait Dialect {
     fn type_name(&self, ty: SqlType) -> String;
-    fn expr(&self, expr: &Expr) -> String;
+
+    /// [`Expr::DecodedText`] of `c`.
+    fn decoded_text(&self, c: &str) -> String;
+
+    /// [`Expr::FromHex`] of `c`.
+    fn from_hex(&self, c: &str) -> String;
+
+    /// [`Expr::Iso8601Utc`] of `c`.
+    fn iso8601_utc(&self, c: &str) -> String;
+
+    /// [`Expr::TryCast`] of `c`.
+    fn try_cast(&self, c: &str, ty: SqlType) -> String {
+        format!("TRY_CAST({c} AS {})", self.type_name(ty))
+    }
+
+    fn expr(&self, expr: &Expr) -> String {
+        match expr {
+            Expr::Column(name) => quote_ident(name),
+            Expr::Field(column, field) => format!("{}.{}", quote_ident(column), quote_ident(field)),
+            Expr::DecodedText(inner) => self.decoded_text(&self.expr(inner)),
+            Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
+            Expr::TryCast(inner, ty) => self.try_cast(&self.expr(inner), *ty),
+            Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
+            Expr::FromHex(inner) => self.from_hex(&self.expr(inner)),
+            Expr::Iso8601Utc(inner) => self.iso8601_utc(&self.expr(inner)),
+            Expr::Coalesce(items) => {
+                let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
+                format!("COALESCE({})", items.join(", "))
+            }
+        }
+    }
 }
 
 /// `"name"` with embedded quotes doubled (names are validated upstream; this is belt and
