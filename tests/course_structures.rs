@@ -8,29 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 
 const REALISTIC: &str = "course-v1:OrgX+Real+2025";
 const BIG: &str = "course-v1:OrgX+Big+2025";
 const MISSING: &str = "course-v1:OrgX+Missing+2025";
-
-fn kids(list: &[(&str, &str)]) -> Bson {
-    Bson::Array(
-        list.iter()
-            .map(|(t, id)| {
-                Bson::Array(vec![
-                    Bson::String(t.to_string()),
-                    Bson::String(id.to_string()),
-                ])
-            })
-            .collect(),
-    )
-}
-
-fn block(t: &str, id: &str, definition: ObjectId, fields: Document) -> Document {
-    doc! { "block_type": t, "block_id": id, "definition": definition, "fields": fields,
-    "defaults": {}, "edit_info": { "edited_by": 3 } }
-}
 
 /// A realistic course: chapters, sequentials, verticals, problems, html, video, a
 /// library_content block, an orphan, a missing definition, malformed OLX, an explicit

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use edlake::jobs::extract::course_structures::COLUMNS as COURSE_STRUCTURE_COLUMNS;
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 
 // ---------------------------------------------------------------------------------------
 // Tracking logs
@@ -216,24 +216,6 @@ fn shipped_tracking_logs_read_back_as_the_events_written_in_any_time_zone() {
 // Course structures
 
 const COURSE: &str = "course-v1:OrgX+Real+2025";
-
-fn kids(list: &[(&str, &str)]) -> Bson {
-    Bson::Array(
-        list.iter()
-            .map(|(t, id)| {
-                Bson::Array(vec![
-                    Bson::String(t.to_string()),
-                    Bson::String(id.to_string()),
-                ])
-            })
-            .collect(),
-    )
-}
-
-fn block(t: &str, id: &str, definition: ObjectId, fields: Document) -> Document {
-    doc! { "block_type": t, "block_id": id, "definition": definition, "fields": fields,
-    "defaults": {}, "edit_info": { "edited_by": 3 } }
-}
 
 /// A published course: every column's kind of value (weights explicit, fractional, zero,
 /// counted from OLX and unknown; inherited graded, format and due; a staff-only unit; an

@@ -9,51 +9,6 @@ mod common;
 use common::*;
 use edlake::catalog::view::{duckdb::DuckDb, mysql_type, trino::Trino, Dialect};
 
-/// Text values, each in its own row (tests/dialect.rs's, and more).
-const ADVERSARIAL: &[&str] = &[
-    "",
-    "plain",
-    "quote \"inside\"",
-    "\"",
-    "\"\"",
-    "\"starts and ends\"",
-    "comma, inside",
-    ",",
-    "back\\slash",
-    "\\",
-    "\\\\",
-    "trailing backslash\\",
-    "\\\"",
-    "\"\\",
-    "\\N",
-    "\\\\N",
-    "N",
-    "NULL",
-    "null",
-    "''",
-    "'",
-    "\\n literal backslash-n",
-    "\\r\\n literal",
-    "tab\there",
-    "\t",
-    "lf\nline",
-    "cr\rline",
-    "crlf\r\nline",
-    "\n",
-    "\r",
-    "\r\n",
-    "\n\n\r\r",
-    "trailing lf\n",
-    "  padded  ",
-    " ",
-    "é中文🎓 ünïcödé",
-    "emoji 👩‍🔬🏳️‍🌈 and 𝔘",
-    "\u{1}\u{2} control chars \u{7f}",
-    "{\"answer\": \"he said \\\"hi\\\"\\n\", \"u\": \"\\u00e9\"}",
-    "a,\"b\",c\n\"d\"",
-    "semi;colon|pipe",
-];
-
 const BIG_ID: i32 = 500;
 
 /// Per column: MySQL type, the view's DuckDB type, the Athena view's Trino type.

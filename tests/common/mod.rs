@@ -285,6 +285,7 @@ pub fn lake_path(root: &Path, key: &str) -> PathBuf {
 mod aws;
 mod csv_reader;
 mod duckdb;
+mod values;
 // Each test file uses some of them.
 #[allow(unused_imports)]
 pub use aws::*;
@@ -292,6 +293,8 @@ pub use aws::*;
 pub use csv_reader::*;
 #[allow(unused_imports)]
 pub use duckdb::*;
+#[allow(unused_imports)]
+pub use values::*;
 
 // ---------------------------------------------------------------------------------------
 // MongoDB: the wire-compatible test server (scripts/mongo_server.py).
@@ -354,4 +357,30 @@ pub async fn index_course(db: &TestDb, course_id: &str, published: &str, library
     .execute(&db.pool)
     .await
     .unwrap();
+}
+
+/// A split-modulestore block's `fields.children`: `[[type, id], …]`.
+pub fn kids(list: &[(&str, &str)]) -> mongodb::bson::Bson {
+    use mongodb::bson::Bson;
+    Bson::Array(
+        list.iter()
+            .map(|(t, id)| {
+                Bson::Array(vec![
+                    Bson::String(t.to_string()),
+                    Bson::String(id.to_string()),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// A split-modulestore block of a structure.
+pub fn block(
+    t: &str,
+    id: &str,
+    definition: mongodb::bson::oid::ObjectId,
+    fields: mongodb::bson::Document,
+) -> mongodb::bson::Document {
+    mongodb::bson::doc! { "block_type": t, "block_id": id, "definition": definition, "fields": fields,
+    "defaults": {}, "edit_info": { "edited_by": 3 } }
 }
