@@ -40,6 +40,36 @@ pub fn parse_location(key: &str, url: &str) -> Result<LakeLocation> {
     Ok(LakeLocation::Local(PathBuf::from(raw)))
 }
 
+/// How a table's files are written: the CSV dialect (docs/csv-dialect.md, Panorama's
+/// layout) or typed Parquet (docs/parquet.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Csv, Format::Parquet];
+
+    /// The files' extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// Whether `key` names a table file of any format (`.csv`, `.parquet`).
+    pub fn is_table_file(key: &str) -> bool {
+        Format::ALL.iter().any(|f| {
+            key.strip_suffix(f.extension())
+                .is_some_and(|k| k.ends_with('.'))
+        })
+    }
+}
+
 /// Hive's name for a NULL or empty partition value.
 pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 

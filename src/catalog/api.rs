@@ -15,6 +15,22 @@ use super::view::ViewColumn;
 pub const OPENCSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
 /// Hive's JSON SerDe, which AWS advises over OpenX's (athena-glue.md §8).
 pub const JSON_SERDE: &str = "org.apache.hive.hcatalog.data.JsonSerDe";
+pub const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
+
+/// The input and output formats Glue records beside a SerDe.
+pub fn io_formats(serde_library: &str) -> (&'static str, &'static str) {
+    if serde_library == PARQUET_SERDE {
+        (
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        )
+    } else {
+        (
+            "org.apache.hadoop.mapred.TextInputFormat",
+            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+        )
+    }
+}
 pub const VIRTUAL_VIEW: &str = "VIRTUAL_VIEW";
 /// Raw-table parameter holding the SHA-256 of the view statement last applied, so an
 /// unchanged view costs no Athena query.
@@ -60,6 +76,35 @@ pub enum TableFormat {
     Csv,
     /// Gzip JSON lines (the tracking logs), read with Hive's JsonSerDe.
     GzipJsonLines,
+    /// Typed Parquet (docs/parquet.md), read with ParquetHiveSerDe, columns by name.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The catalog format of a lake table format.
+    pub fn of(format: crate::lake::Format) -> TableFormat {
+        match format {
+            crate::lake::Format::Csv => TableFormat::Csv,
+            crate::lake::Format::Parquet => TableFormat::Parquet,
+        }
+    }
+
+    /// The suffix of the table's files.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            TableFormat::Csv => ".csv",
+            TableFormat::GzipJsonLines => ".gz",
+            TableFormat::Parquet => ".parquet",
+        }
+    }
+}
+
+/// A table as a catalog has it: its columns in order, and the format its files are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingTable {
+    pub columns: Vec<CatalogColumn>,
+    /// None when the catalog's definition is not one edlake writes.
+    pub format: Option<TableFormat>,
 }
 
 /// What the catalog entries of one lake table are made from.
@@ -240,9 +285,9 @@ pub trait Catalog: Send + Sync {
     /// Creates the database when missing; the operation made (or planned), if any.
     async fn ensure_database(&self, dry_run: bool) -> Result<Option<String>>;
 
-    /// The raw table's columns as the catalog has them (empty when it does not exist yet):
-    /// the order new files must follow.
-    async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>>;
+    /// The raw table as the catalog has it (None when it does not exist yet): the column
+    /// order new files must follow, and the format of the files already registered.
+    async fn existing_table(&self, raw_table: &str) -> Result<Option<ExistingTable>>;
 
     /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
     /// lake, `desired` being every partition of this LMS that has files. Partitions the

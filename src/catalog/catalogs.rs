@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::api::{Catalog, CatalogColumn, Deletes, PartitionSpec, SyncReport, TableSpec};
+use super::api::{Catalog, Deletes, ExistingTable, PartitionSpec, SyncReport, TableSpec};
 use super::duckdb::DuckDbCatalog;
 use super::glue::GlueCatalog;
 use crate::config::Config;
@@ -66,15 +66,14 @@ impl Catalogs {
         Ok(made)
     }
 
-    /// The raw table's columns as the first catalog that has the table has them.
-    pub async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
+    /// The raw table as the first catalog that has it has it.
+    pub async fn existing_table(&self, raw_table: &str) -> Result<Option<ExistingTable>> {
         for backend in &self.backends {
-            let columns = backend.existing_columns(raw_table).await?;
-            if !columns.is_empty() {
-                return Ok(columns);
+            if let Some(table) = backend.existing_table(raw_table).await? {
+                return Ok(Some(table));
             }
         }
-        Ok(Vec::new())
+        Ok(None)
     }
 
     /// Syncs the table in every catalog, in order; the first failure stops it.

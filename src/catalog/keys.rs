@@ -51,7 +51,8 @@ pub fn partitions_from_keys(
     table: &TableConfig,
     keys: &[String],
 ) -> Result<Vec<PartitionSpec>> {
-    partitions_from_files(config, table, keys, ".csv", config.lake_location()?)
+    let suffix = super::TableFormat::of(config.format_of(table)).suffix();
+    partitions_from_files(config, table, keys, suffix, config.lake_location()?)
 }
 
 /// [`partitions_from_keys`] for files ending in `suffix` in the store at `location`.

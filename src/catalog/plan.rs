@@ -6,8 +6,75 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::api::{
     CatalogColumn, GluePartition, PartitionSpec, TableDefinition, TableFormat, TableSpec,
-    JSON_SERDE, OPENCSV_SERDE,
+    JSON_SERDE, OPENCSV_SERDE, PARQUET_SERDE,
 };
+use crate::table::SqlType;
+
+/// The Hive type Glue declares for a Parquet column of `ty`. Hive has no TIME: a TIME is
+/// stored as microseconds since midnight, a `bigint`, and the view makes it a time.
+pub fn hive_type(ty: SqlType) -> String {
+    match ty {
+        SqlType::Varchar => "string".into(),
+        SqlType::Boolean => "boolean".into(),
+        SqlType::Integer => "int".into(),
+        SqlType::Bigint | SqlType::Time => "bigint".into(),
+        SqlType::Decimal(p, s) => format!("decimal({p},{s})"),
+        SqlType::Double => "double".into(),
+        SqlType::Timestamp => "timestamp".into(),
+        SqlType::Date => "date".into(),
+        SqlType::Varbinary => "binary".into(),
+    }
+}
+
+impl TableDefinition {
+    /// The format of the files this definition reads, from its SerDe.
+    pub fn format(&self) -> Option<TableFormat> {
+        match self.serde_library.as_str() {
+            OPENCSV_SERDE => Some(TableFormat::Csv),
+            JSON_SERDE => Some(TableFormat::GzipJsonLines),
+            PARQUET_SERDE => Some(TableFormat::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// Fails when `spec`, a Parquet table, gives a column another type than the Parquet table
+/// `what` has (a table of another format is being switched: its files are all rewritten).
+pub fn same_types(
+    spec: &TableSpec,
+    existing_format: Option<TableFormat>,
+    existing: &[CatalogColumn],
+    what: &str,
+) -> anyhow::Result<()> {
+    if spec.format != TableFormat::Parquet || existing_format != Some(TableFormat::Parquet) {
+        return Ok(());
+    }
+    let changes = type_changes(existing, &spec.columns);
+    if !changes.is_empty() {
+        anyhow::bail!(
+            "{what}: the source changed the type of column(s) {}; the Parquet files hold the old type. \
+             Rewrite the table: delete its files of this LMS and its catalog entries \
+             (the Glue table, or its section of the DuckDB catalog), then run `edlake extract --full --table {}`",
+            changes.join(", "),
+            spec.table
+        );
+    }
+    Ok(())
+}
+
+/// The columns of a Parquet table whose stored type differs between what the catalog has
+/// and what the source now gives: `name: old → new`. Files already written hold the old
+/// type, so such a column cannot be reinterpreted in place.
+pub fn type_changes(existing: &[CatalogColumn], source: &[CatalogColumn]) -> Vec<String> {
+    existing
+        .iter()
+        .filter_map(|old| {
+            let now = source.iter().find(|s| s.name == old.name)?;
+            (now.glue_type != old.glue_type)
+                .then(|| format!("{}: {} → {}", old.name, old.glue_type, now.glue_type))
+        })
+        .collect()
+}
 
 // The definition a table should have, and whether Glue's already is it, are planning: they
 // live here, the type in api.rs.
@@ -34,6 +101,11 @@ impl TableDefinition {
                     ("classification", "csv"),
                     ("skip.header.line.count", "1"),
                 ]),
+            ),
+            TableFormat::Parquet => (
+                PARQUET_SERDE,
+                BTreeMap::new(),
+                map(&[("EXTERNAL", "TRUE"), ("classification", "parquet")]),
             ),
             // Gzip is detected from the `.gz` suffix; the parameters are informational.
             TableFormat::GzipJsonLines => (

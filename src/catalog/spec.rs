@@ -6,11 +6,12 @@ use anyhow::Result;
 use super::api::{CatalogColumn, Dedup, TableFormat, TableSpec};
 use super::keys::lake_url;
 use super::names::{raw_table_name, view_name};
+use super::plan::hive_type;
 use crate::config::{Config, TableConfig};
 use crate::lake::Layout;
-use crate::table::{Column, TablePlan};
+use crate::table::{sql_type, Column, TablePlan};
 
-/// Catalog columns of source columns (name and MySQL column type).
+/// Catalog columns of source columns (name and MySQL column type), in CSV.
 pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
     columns
         .iter()
@@ -18,9 +19,21 @@ pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
         .collect()
 }
 
+/// The raw table's column for a source column (name and MySQL column type) in `format`:
+/// every CSV column is a `string` the view decodes; a Parquet column has its stored type.
+pub fn file_column(format: TableFormat, name: &str, mysql_type: &str) -> CatalogColumn {
+    match format {
+        TableFormat::Parquet => {
+            CatalogColumn::typed(name, &hive_type(sql_type(mysql_type)), mysql_type)
+        }
+        _ => CatalogColumn::new(name, mysql_type),
+    }
+}
+
 /// The catalog spec of a configured table, from its source plan.
 pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Result<TableSpec> {
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let format = TableFormat::of(config.format_of(table));
     let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
     partition_keys.extend(source_columns(&plan.partition_columns));
     Ok(TableSpec {
@@ -28,10 +41,14 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
         raw_table: raw_table_name(config, table),
         view: view_name(config, table),
         location: lake_url(config, &layout.table_dir(&table.name))?,
-        columns: source_columns(&plan.data_columns),
+        columns: plan
+            .data_columns
+            .iter()
+            .map(|c| file_column(format, &c.name, &c.column_type))
+            .collect(),
         partition_keys,
         view_order: None,
-        format: TableFormat::Csv,
+        format,
         view_select: None,
         dedup: plan.incremental.as_ref().map(|i| Dedup {
             key: i.key.clone(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
@@ -502,6 +502,11 @@ impl Config {
         self.catalog
             .enabled
             .unwrap_or_else(|| matches!(self.lake_location(), Ok(LakeLocation::S3 { .. })))
+    }
+
+    /// The file format of a configured table.
+    pub fn format_of(&self, table: &TableConfig) -> Format {
+        table.format.unwrap_or(self.datalake.format)
     }
 
     /// Whether the DuckDB catalog file is kept in step.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use crate::lake::Format;
 use crate::secret::{Secret, SecretUrl};
 
 /// Incremental extraction of the tables with a change column (docs/incremental.md).
@@ -341,6 +342,9 @@ pub struct DatalakeConfig {
     pub url: String,
     /// Folder under the root that holds the tables (Panorama's `base_prefix`).
     pub prefix: String,
+    /// How tables are written: `csv` (Panorama's layout) or `parquet`; `tables[].format`
+    /// overrides it per table.
+    pub format: Format,
     /// S3-compatible endpoint; path-style addressing is used when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
@@ -462,6 +466,9 @@ pub struct TableConfig {
     /// Glue raw table name; default `<table_prefix>_raw_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_table: Option<String>,
+    /// This table's file format, when not `datalake.format`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
     /// Athena view name; default `<table_prefix>_table_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
@@ -507,6 +514,7 @@ impl Default for DatalakeConfig {
         DatalakeConfig {
             url: "./datalake".into(),
             prefix: "openedx".into(),
+            format: Format::Csv,
             endpoint: None,
             region: None,
             checksums: ChecksumMode::WhenSupported,

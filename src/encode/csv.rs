@@ -26,11 +26,11 @@ impl super::FileFormat for Csv {
         "csv"
     }
 
-    fn new_file(&self, columns: &[(&str, ColumnKind)]) -> Box<dyn super::PartitionFile> {
+    fn new_file(&self, columns: &[super::FileColumn<'_>]) -> Box<dyn super::PartitionFile> {
         let mut header = RowEncoder::new();
-        let buf = header.header(columns.iter().map(|(name, _)| *name));
+        let buf = header.header(columns.iter().map(|c| c.name));
         Box::new(CsvFile {
-            kinds: columns.iter().map(|(_, kind)| *kind).collect(),
+            kinds: columns.iter().map(|c| c.kind).collect(),
             csv: csv_writer(),
             scratch: Vec::new(),
             buf,
@@ -72,8 +72,26 @@ impl super::PartitionFile for CsvFile {
         std::mem::take(&mut self.buf)
     }
 
-    fn finish(self: Box<Self>) -> Vec<u8> {
-        self.buf
+    // CSV is its lines in order: the rest goes after what was spilled.
+    fn finish(
+        self: Box<Self>,
+        spilled: Option<&std::path::Path>,
+    ) -> std::io::Result<super::Finished> {
+        Ok(match spilled {
+            Some(path) => {
+                super::append(path, &self.buf)?;
+                super::Finished {
+                    bytes: std::fs::metadata(path)?.len(),
+                    content: super::Content::File(path.to_path_buf()),
+                    nulled: 0,
+                }
+            }
+            None => super::Finished {
+                bytes: self.buf.len() as u64,
+                content: super::Content::Bytes(self.buf),
+                nulled: 0,
+            },
+        })
     }
 }
 

@@ -47,6 +47,85 @@ impl ColumnKind {
     }
 }
 
+/// A lake column's type, as the views show it and Parquet stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlType {
+    Varchar,
+    Boolean,
+    Integer,
+    Bigint,
+    Decimal(u32, u32),
+    Double,
+    /// Microseconds, no time zone (UTC by convention).
+    Timestamp,
+    Date,
+    /// Microseconds.
+    Time,
+    Varbinary,
+}
+
+/// The type a MySQL COLUMN_TYPE reads back as, in every format and catalog: the typed
+/// views decode CSV text to it, and Parquet files hold it.
+pub fn sql_type(column_type: &str) -> SqlType {
+    let lower = column_type.to_ascii_lowercase();
+    let unsigned = lower.contains("unsigned");
+    let args = type_args(&lower);
+    let ty = match base_type(&lower).as_str() {
+        // Django's BooleanField; MySQL treats any non-zero value as true.
+        "tinyint" if args.first() == Some(&1) => SqlType::Boolean,
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" => SqlType::Bigint,
+        // An unsigned bigint can pass 2^63 - 1; decimal(20,0) holds every value exactly.
+        "bigint" if unsigned => SqlType::Decimal(20, 0),
+        "bigint" => SqlType::Bigint,
+        "bit" if args.first().copied().unwrap_or(1) >= 64 => SqlType::Decimal(20, 0),
+        "bit" => SqlType::Bigint,
+        "year" => SqlType::Integer,
+        "decimal" | "numeric" => {
+            let precision = args.first().copied().unwrap_or(10);
+            let scale = args.get(1).copied().unwrap_or(0);
+            if precision <= 38 {
+                SqlType::Decimal(precision, scale)
+            } else {
+                // Trino's and DuckDB's decimals stop at 38 digits.
+                SqlType::Double
+            }
+        }
+        "float" | "double" | "real" => SqlType::Double,
+        "datetime" | "timestamp" => SqlType::Timestamp,
+        "date" => SqlType::Date,
+        "time" => SqlType::Time,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "geometry"
+        | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" => SqlType::Varbinary,
+        _ => SqlType::Varchar,
+    };
+    ty
+}
+
+/// The MySQL base type of a COLUMN_TYPE: `int(11) unsigned` → `int`.
+fn base_type(column_type: &str) -> String {
+    column_type
+        .trim()
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// `(p,s)` or `(n)` of a COLUMN_TYPE, when present.
+fn type_args(column_type: &str) -> Vec<u32> {
+    let Some(open) = column_type.find('(') else {
+        return Vec::new();
+    };
+    let Some(close) = column_type[open..].find(')') else {
+        return Vec::new();
+    };
+    column_type[open + 1..open + close]
+        .split(',')
+        .filter_map(|a| a.trim().parse().ok())
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub name: String,

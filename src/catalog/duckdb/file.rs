@@ -29,6 +29,14 @@ pub struct Entry {
     pub partition_keys: Vec<String>,
     /// Whether the raw view reads files (false: no file existed at the last sync).
     pub files: bool,
+    /// The files' format: `csv`, `json` or `parquet` (entries written before formats
+    /// existed are CSV tables or the tracking logs, both read as text).
+    #[serde(default = "csv")]
+    pub format: String,
+}
+
+fn csv() -> String {
+    "csv".into()
 }
 
 impl Entry {
@@ -182,6 +190,7 @@ mod tests {
             columns: vec![["id".into(), "string".into(), "int(11)".into()]],
             partition_keys: vec!["lms".into()],
             files: true,
+            format: "csv".into(),
         }
     }
 

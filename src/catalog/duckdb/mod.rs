@@ -17,9 +17,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::api::{
-    Catalog, CatalogColumn, Deletes, PartitionSpec, SyncReport, TableFormat, TableSpec,
+    Catalog, CatalogColumn, Deletes, ExistingTable, PartitionSpec, SyncReport, TableFormat,
+    TableSpec,
 };
-use super::plan::merge_columns;
+use super::plan::{merge_columns, same_types};
 use super::view::{create_view_sql, duckdb::DuckDb, quote_literal, spec_view};
 use crate::config::{Config, LakeLocation};
 use crate::store::Store;
@@ -137,10 +138,7 @@ impl DuckDbCatalog {
             // Elsewhere: not ours to list; keep what the last sync saw.
             return Ok(true);
         };
-        let suffix = match spec.format {
-            TableFormat::Csv => ".csv",
-            TableFormat::GzipJsonLines => ".gz",
-        };
+        let suffix = spec.format.suffix();
         let keys = self
             .store
             .list(dir)
@@ -172,6 +170,7 @@ impl DuckDbCatalog {
                 columns: Entry::columns_of(columns),
                 partition_keys: spec.partition_keys.iter().map(|k| k.name.clone()).collect(),
                 files,
+                format: format_name(spec.format).into(),
             },
             statements: vec![format!("{raw};"), format!("{view};")],
         }
@@ -193,12 +192,14 @@ impl Catalog for DuckDbCatalog {
         Ok(None)
     }
 
-    async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
+    async fn existing_table(&self, raw_table: &str) -> Result<Option<ExistingTable>> {
         let (file, _) = self.read().await?;
         Ok(file
             .entry(&self.database, raw_table)
-            .map(|s| s.entry.catalog_columns())
-            .unwrap_or_default())
+            .map(|s| ExistingTable {
+                columns: s.entry.catalog_columns(),
+                format: format_of_name(&s.entry.format),
+            }))
     }
 
     async fn sync_table(
@@ -236,6 +237,14 @@ impl Catalog for DuckDbCatalog {
                         self.describe()
                     );
                 }
+            }
+            if let Some(old) = &existing {
+                same_types(
+                    spec,
+                    format_of_name(&old.entry.format),
+                    &old_columns,
+                    &format!("the DuckDB catalog's {db}.{}", spec.raw_table),
+                )?;
             }
             let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
             report.added_columns = if existing.is_some() {
@@ -296,6 +305,25 @@ impl Catalog for DuckDbCatalog {
             spec.raw_table
         )
     }
+}
+
+/// An entry's name of a format.
+fn format_name(format: TableFormat) -> &'static str {
+    match format {
+        TableFormat::Csv => "csv",
+        TableFormat::GzipJsonLines => "json",
+        TableFormat::Parquet => "parquet",
+    }
+}
+
+fn format_of_name(name: &str) -> Option<TableFormat> {
+    [
+        TableFormat::Csv,
+        TableFormat::GzipJsonLines,
+        TableFormat::Parquet,
+    ]
+    .into_iter()
+    .find(|f| format_name(*f) == name)
 }
 
 #[cfg(test)]

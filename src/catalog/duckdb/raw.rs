@@ -33,10 +33,8 @@ pub fn glob(spec: &TableSpec, dir: &str) -> String {
         pattern.push_str(&key.name);
         pattern.push_str("=*/");
     }
-    pattern.push_str(match spec.format {
-        TableFormat::Csv => "*.csv",
-        TableFormat::GzipJsonLines => "*.gz",
-    });
+    pattern.push('*');
+    pattern.push_str(spec.format.suffix());
     format!("{dir} || {}", quote_literal(&pattern))
 }
 
@@ -81,7 +79,7 @@ pub fn raw_view_sql(
             match spec.format {
                 // Layer 2 is every backslash doubled, nothing else.
                 TableFormat::Csv => format!("replace({q}, '\\\\', '\\') AS {q}"),
-                TableFormat::GzipJsonLines => q,
+                TableFormat::GzipJsonLines | TableFormat::Parquet => q,
             }
         })
         .collect();
@@ -119,6 +117,13 @@ pub fn raw_view_sql(
             "read_json({glob}, format = 'newline_delimited', columns = {column_types}, \
              compression = 'gzip', hive_partitioning = true, hive_types = {hive_types}, \
              filename = {})",
+            quote_literal(FILE_COLUMN)
+        ),
+        // Typed already; columns by name, as ParquetHiveSerDe reads them, so files written
+        // before a column was added read it as NULL.
+        TableFormat::Parquet => format!(
+            "read_parquet({glob}, union_by_name = true, hive_partitioning = true, \
+             hive_types = {hive_types}, filename = {})",
             quote_literal(FILE_COLUMN)
         ),
     };
@@ -160,7 +165,12 @@ pub fn duckdb_type(hive: &str) -> String {
     {
         return format!("{}[]", duckdb_type(inner));
     }
+    if lower.starts_with("decimal(") {
+        return lower.to_ascii_uppercase();
+    }
     match lower.as_str() {
+        "timestamp" => "TIMESTAMP".into(),
+        "date" => "DATE".into(),
         "tinyint" | "smallint" | "int" | "integer" => "INTEGER".into(),
         "bigint" => "BIGINT".into(),
         "boolean" => "BOOLEAN".into(),

@@ -72,23 +72,24 @@ async fn a_sync_writes_both_views_once_and_appends_new_columns() {
             ("name", "varchar(10)"),
         ],
     );
-    assert_eq!(
-        catalog
-            .existing_columns("openedx_raw_t")
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    let existing = catalog
+        .existing_table("openedx_raw_t")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(existing.columns.len(), 2);
+    assert_eq!(existing.format, Some(TableFormat::Csv));
     let report = catalog
         .sync_table(&t2, &partition(), Deletes::Listed, false)
         .await
         .unwrap();
     assert_eq!(report.added_columns, ["grade"]);
     let names: Vec<String> = catalog
-        .existing_columns("openedx_raw_t")
+        .existing_table("openedx_raw_t")
         .await
         .unwrap()
+        .unwrap()
+        .columns
         .into_iter()
         .map(|c| c.name)
         .collect();
@@ -162,4 +163,44 @@ async fn a_dry_run_writes_nothing_and_changed_partition_keys_fail() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("partitioned by (lms)"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_table_reads_typed_files_and_refuses_a_changed_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path());
+    let typed = |cols: &[(&str, &str)]| {
+        let mut t = spec("t", &[]);
+        t.format = TableFormat::Parquet;
+        t.columns = cols
+            .iter()
+            .map(|(n, ty)| crate::catalog::spec::file_column(TableFormat::Parquet, n, ty))
+            .collect();
+        t
+    };
+    let t = typed(&[("id", "int(11)"), ("at", "time(6)")]);
+    catalog
+        .sync_table(&t, &partition(), Deletes::Listed, false)
+        .await
+        .unwrap();
+    let text = text(dir.path());
+    assert!(text.contains("read_parquet("), "{text}");
+    assert!(text.contains("'lms=*/*.parquet'"), "{text}");
+    assert!(
+        text.contains(r#"(TIME '00:00:00' + to_microseconds("at")) AS "at""#),
+        "{text}"
+    );
+    // int → bigint is the same stored type; decimal(5,2) → decimal(6,2) is not.
+    let widened = typed(&[("id", "bigint(20)"), ("at", "time(6)")]);
+    catalog
+        .sync_table(&widened, &partition(), Deletes::Listed, false)
+        .await
+        .unwrap();
+    let changed = typed(&[("id", "decimal(6,2)"), ("at", "time(6)")]);
+    let err = catalog
+        .sync_table(&changed, &partition(), Deletes::Listed, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("id: bigint → decimal(6,2)"), "{err}");
 }

@@ -14,8 +14,8 @@ use aws_sdk_glue::Client;
 use crate::aws::Endpoint;
 
 use crate::catalog::api::{
-    CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage, PartitionSpec,
-    TableDefinition, PARTITION_PAGE_SIZE,
+    io_formats, CatalogColumn, GlueApi, GluePartition, PartitionFailure, PartitionPage,
+    PartitionSpec, TableDefinition, PARTITION_PAGE_SIZE,
 };
 
 pub struct SdkGlue {
@@ -65,8 +65,8 @@ fn storage_descriptor(def: &TableDefinition, location: &str) -> Result<StorageDe
     Ok(StorageDescriptor::builder()
         .set_columns(Some(columns))
         .location(location)
-        .input_format("org.apache.hadoop.mapred.TextInputFormat")
-        .output_format("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")
+        .input_format(io_formats(&def.serde_library).0)
+        .output_format(io_formats(&def.serde_library).1)
         .compressed(false)
         .serde_info(
             SerDeInfo::builder()

@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 
 use crate::catalog::api::{
-    AthenaApi, Catalog, CatalogColumn, Deletes, GlueApi, GluePartition, PartitionFailure,
+    AthenaApi, Catalog, Deletes, ExistingTable, GlueApi, GluePartition, PartitionFailure,
     PartitionSpec, Polling, SyncReport, TableDefinition, TableSpec, MAX_CREATE_BATCH,
     MAX_DELETE_BATCH, MAX_UPDATE_BATCH, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
 };
-use crate::catalog::plan::{merge_columns, plan_partitions, PartitionPlan};
+use crate::catalog::plan::{merge_columns, plan_partitions, same_types, PartitionPlan};
 use crate::catalog::view::{create_view_sql, spec_view, trino::Trino};
 use crate::config::Config;
 
@@ -234,15 +234,16 @@ impl Catalog for GlueCatalog {
         Ok(Some(format!("create database {}", self.database)))
     }
 
-    /// The raw table's columns as Glue has them (empty when the table does not exist yet):
-    /// the order new files must follow.
-    async fn existing_columns(&self, raw_table: &str) -> Result<Vec<CatalogColumn>> {
+    /// The raw table as Glue has it: the order new files must follow, and its SerDe.
+    async fn existing_table(&self, raw_table: &str) -> Result<Option<ExistingTable>> {
         Ok(self
             .glue
             .get_table(&self.database, raw_table)
             .await?
-            .map(|t| t.columns)
-            .unwrap_or_default())
+            .map(|t| ExistingTable {
+                format: t.format(),
+                columns: t.columns,
+            }))
     }
 
     /// Brings the raw table, this LMS's partitions and the view of `spec` in line with the
@@ -276,6 +277,14 @@ impl Catalog for GlueCatalog {
             .as_ref()
             .map(|t| t.columns.clone())
             .unwrap_or_default();
+        if let Some(old) = &existing {
+            same_types(
+                spec,
+                old.format(),
+                &old_columns,
+                &format!("Glue table {db}.{}", spec.raw_table),
+            )?;
+        }
         let (columns, added, absent) = merge_columns(&old_columns, &spec.columns);
         if existing.is_some() {
             report.added_columns = added;

@@ -2,67 +2,14 @@
 //! type, the view's column order, and the newest-row-per-key window of incremental tables.
 
 use super::{Expr, Latest, SqlType, ViewColumn, ViewModel};
-use crate::catalog::api::{CatalogColumn, TableSpec};
+use crate::catalog::api::{CatalogColumn, TableFormat, TableSpec};
 
 /// The SQL type a MySQL COLUMN_TYPE reads back as; `None` means text (decoded varchar).
 pub fn mysql_type(column_type: &str) -> Option<SqlType> {
-    let lower = column_type.to_ascii_lowercase();
-    let unsigned = lower.contains("unsigned");
-    let args = type_args(&lower);
-    let ty = match base_type(&lower).as_str() {
-        // Django's BooleanField; MySQL treats any non-zero value as true.
-        "tinyint" if args.first() == Some(&1) => SqlType::Boolean,
-        "tinyint" | "smallint" | "mediumint" | "int" | "integer" => SqlType::Bigint,
-        // An unsigned bigint can pass 2^63 - 1; decimal(20,0) holds every value exactly.
-        "bigint" if unsigned => SqlType::Decimal(20, 0),
-        "bigint" => SqlType::Bigint,
-        "bit" if args.first().copied().unwrap_or(1) >= 64 => SqlType::Decimal(20, 0),
-        "bit" => SqlType::Bigint,
-        "year" => SqlType::Integer,
-        "decimal" | "numeric" => {
-            let precision = args.first().copied().unwrap_or(10);
-            let scale = args.get(1).copied().unwrap_or(0);
-            if precision <= 38 {
-                SqlType::Decimal(precision, scale)
-            } else {
-                // Trino's and DuckDB's decimals stop at 38 digits.
-                SqlType::Double
-            }
-        }
-        "float" | "double" | "real" => SqlType::Double,
-        "datetime" | "timestamp" => SqlType::Timestamp,
-        "date" => SqlType::Date,
-        "time" => SqlType::Time,
-        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "geometry"
-        | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
-        | "multipolygon" | "geometrycollection" => SqlType::Varbinary,
-        _ => return None,
-    };
-    Some(ty)
-}
-
-/// The MySQL base type of a COLUMN_TYPE: `int(11) unsigned` → `int`.
-fn base_type(column_type: &str) -> String {
-    column_type
-        .trim()
-        .split(|c: char| c == '(' || c.is_whitespace())
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-}
-
-/// `(p,s)` or `(n)` of a COLUMN_TYPE, when present.
-fn type_args(column_type: &str) -> Vec<u32> {
-    let Some(open) = column_type.find('(') else {
-        return Vec::new();
-    };
-    let Some(close) = column_type[open..].find(')') else {
-        return Vec::new();
-    };
-    column_type[open + 1..open + close]
-        .split(',')
-        .filter_map(|a| a.trim().parse().ok())
-        .collect()
+    match crate::table::sql_type(column_type) {
+        SqlType::Varchar => None,
+        ty => Some(ty),
+    }
 }
 
 /// `value` typed as `ty`, the NULL marker already handled.
@@ -87,6 +34,19 @@ pub fn data_column(column: &CatalogColumn) -> ViewColumn {
     }
 }
 
+/// How a Parquet column is read back: as stored, but a TIME, which is stored as
+/// microseconds since midnight (Hive has no TIME type).
+pub fn stored_column(column: &CatalogColumn) -> ViewColumn {
+    match crate::table::sql_type(&column.mysql_type) {
+        SqlType::Time => ViewColumn::new(
+            &column.name,
+            Expr::MicrosToTime(Expr::column(&column.name).boxed()),
+            SqlType::Time,
+        ),
+        ty => ViewColumn::raw(&column.name, ty),
+    }
+}
+
 /// How a partition column is read back: the raw table returns the unescaped directory
 /// value (Hive's default partition as NULL), so only a cast is needed.
 pub fn partition_column(column: &CatalogColumn) -> ViewColumn {
@@ -101,7 +61,11 @@ pub fn partition_column(column: &CatalogColumn) -> ViewColumn {
 /// view has the MySQL columns, then `lms`), reordered by `spec.view_order`; for an
 /// incremental table, the latest version of each key.
 pub fn table_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
-    let mut view: Vec<ViewColumn> = columns.iter().map(data_column).collect();
+    let read = |c: &CatalogColumn| match spec.format {
+        TableFormat::Parquet => stored_column(c),
+        _ => data_column(c),
+    };
+    let mut view: Vec<ViewColumn> = columns.iter().map(read).collect();
     // `lms` comes first among the partition keys but last in the view.
     let mut keys: Vec<&CatalogColumn> = spec.partition_keys.iter().skip(1).collect();
     keys.extend(spec.partition_keys.first());
@@ -129,7 +93,7 @@ pub fn table_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(&dedup.latest_by))
         {
-            Some(c) => data_column(c).expr,
+            Some(c) => read(c).expr,
             None => Expr::column(&dedup.latest_by),
         };
         Latest {

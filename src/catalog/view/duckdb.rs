@@ -38,6 +38,10 @@ impl Dialect for DuckDb {
         format!("TRY(unhex({c}))")
     }
 
+    fn micros_to_time(&self, c: &str) -> String {
+        format!("(TIME '00:00:00' + to_microseconds({c}))")
+    }
+
     // DuckDB's TIME also holds 24:00:00, which Trino's time(6) rejects (hour > 23): a MySQL
     // TIME of 24:00:00 reads as NULL in both, as every TIME past a day does.
     fn try_cast(&self, c: &str, ty: SqlType) -> String {

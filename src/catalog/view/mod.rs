@@ -17,22 +17,8 @@ pub mod trino;
 
 pub use columns::{data_column, mysql_type, partition_column, spec_view, table_view};
 
-/// A view column's SQL type, named per dialect by [`Dialect::type_name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqlType {
-    Varchar,
-    Boolean,
-    Integer,
-    Bigint,
-    Decimal(u32, u32),
-    Double,
-    /// Microseconds, no time zone (UTC by convention).
-    Timestamp,
-    Date,
-    /// Microseconds.
-    Time,
-    Varbinary,
-}
+/// A view column's SQL type (the table model's), named per dialect by [`Dialect::type_name`].
+pub use crate::table::SqlType;
 
 /// How a view column is computed from the raw table's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +40,8 @@ pub enum Expr {
     FromHex(Box<Expr>),
     /// ISO-8601 text with a UTC offset to a UTC timestamp (µs), NULL when unparsable.
     Iso8601Utc(Box<Expr>),
+    /// Microseconds since midnight (a Parquet TIME column) to a time.
+    MicrosToTime(Box<Expr>),
     /// The first non-NULL value.
     Coalesce(Vec<Expr>),
 }
@@ -123,6 +111,9 @@ pub trait Dialect {
     /// [`Expr::Iso8601Utc`] of `c`.
     fn iso8601_utc(&self, c: &str) -> String;
 
+    /// [`Expr::MicrosToTime`] of `c`.
+    fn micros_to_time(&self, c: &str) -> String;
+
     /// [`Expr::TryCast`] of `c`.
     fn try_cast(&self, c: &str, ty: SqlType) -> String {
         format!("TRY_CAST({c} AS {})", self.type_name(ty))
@@ -138,6 +129,7 @@ pub trait Dialect {
             Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
             Expr::FromHex(inner) => self.from_hex(&self.expr(inner)),
             Expr::Iso8601Utc(inner) => self.iso8601_utc(&self.expr(inner)),
+            Expr::MicrosToTime(inner) => self.micros_to_time(&self.expr(inner)),
             Expr::Coalesce(items) => {
                 let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
                 format!("COALESCE({})", items.join(", "))

@@ -33,6 +33,10 @@ impl Dialect for Trino {
         format!("TRY(from_hex({c}))")
     }
 
+    fn micros_to_time(&self, c: &str) -> String {
+        format!("date_add('microsecond', {c}, TIME '00:00:00.000000')")
+    }
+
     fn iso8601_utc(&self, c: &str) -> String {
         format!("TRY(CAST(from_iso8601_timestamp_nanos({c}) AT TIME ZONE 'UTC' AS timestamp(6)))")
     }

@@ -31,6 +31,9 @@ pub struct TableReport {
     pub files: usize,
     pub bytes: u64,
     pub stale_removed: usize,
+    /// Values the file format's type for their column cannot hold (Parquet: MySQL's zero
+    /// date, a TIME outside a day), written as NULL.
+    pub nulled: u64,
     pub seconds: f64,
     /// How a MySQL table was extracted: `full` or `incremental` (a table with a change
     /// column), or `snapshot`; empty for course structures.

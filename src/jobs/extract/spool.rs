@@ -7,20 +7,19 @@
 //! courses stay in memory, and no file descriptor is held between spills.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::encode::{FileFormat, PartitionFile};
+use crate::encode::{self, Content, FileColumn, FileFormat, PartitionFile};
 use crate::store::Payload;
 use crate::table::ColumnKind;
 
 pub struct Spool<'f> {
     dir: PathBuf,
     format: &'f dyn FileFormat,
-    columns: Vec<(String, ColumnKind)>,
+    columns: Vec<SpoolColumn>,
     budget: usize,
     buffered: usize,
     parts: HashMap<Vec<u8>, Part>,
@@ -44,14 +43,24 @@ pub struct SpooledPartition {
     pub payload: Payload,
     pub rows: u64,
     pub bytes: u64,
+    /// Values written as NULL because the format's type for them cannot hold them.
+    pub nulled: u64,
+}
+
+/// A data column: name, kind and MySQL COLUMN_TYPE (see [`FileColumn`]).
+#[derive(Debug, Clone)]
+pub struct SpoolColumn {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub column_type: String,
 }
 
 impl<'f> Spool<'f> {
-    /// Partitions are files of `format` with `columns` (name and kind, in file order).
+    /// Partitions are files of `format` with `columns` (in file order).
     pub fn new(
         dir: &Path,
         format: &'f dyn FileFormat,
-        columns: Vec<(String, ColumnKind)>,
+        columns: Vec<SpoolColumn>,
         budget: usize,
     ) -> Spool<'f> {
         Spool {
@@ -98,10 +107,14 @@ impl<'f> Spool<'f> {
 
     /// A new partition: its file starts (a header, for CSV).
     fn insert(&mut self, key: &[u8], values: Vec<Option<String>>) {
-        let columns: Vec<(&str, ColumnKind)> = self
+        let columns: Vec<FileColumn> = self
             .columns
             .iter()
-            .map(|(name, kind)| (name.as_str(), *kind))
+            .map(|c| FileColumn {
+                name: &c.name,
+                kind: c.kind,
+                column_type: &c.column_type,
+            })
             .collect();
         let file = self.format.new_file(&columns);
         self.buffered += file.buffered();
@@ -156,37 +169,33 @@ impl<'f> Spool<'f> {
                     p
                 }
             };
+            // What a format holds in memory need not be what it hands over.
+            let held = part.file.buffered();
             let bytes = part.file.take_buffered();
-            let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
-            file.write_all(&bytes)?;
-            self.buffered -= bytes.len();
+            encode::append(&path, &bytes)?;
+            self.buffered = self.buffered - held + part.file.buffered();
             self.spilled_bytes += bytes.len() as u64;
             part.spilled += bytes.len() as u64;
         }
         Ok(())
     }
 
-    /// Closes every partition: spilled ones become files, the rest stay in memory.
+    /// Closes every partition, one at a time: the format makes each file from what was
+    /// spilled and what is held (CSV appends; Parquet writes the file then).
     pub fn finish(self) -> io::Result<Vec<SpooledPartition>> {
         let mut out = Vec::with_capacity(self.parts.len());
         for (_, part) in self.parts {
-            let rest = part.file.finish();
-            let bytes = part.spilled + rest.len() as u64;
-            let payload = match part.path {
-                Some(path) => {
-                    if !rest.is_empty() {
-                        let mut file = OpenOptions::new().append(true).open(&path)?;
-                        file.write_all(&rest)?;
-                    }
-                    Payload::File(path)
-                }
-                None => Payload::Bytes(Bytes::from(rest)),
+            let done = part.file.finish(part.path.as_deref())?;
+            let payload = match done.content {
+                Content::File(path) => Payload::File(path),
+                Content::Bytes(bytes) => Payload::Bytes(Bytes::from(bytes)),
             };
             out.push(SpooledPartition {
                 values: part.values,
                 payload,
                 rows: part.rows,
-                bytes,
+                bytes: done.bytes,
+                nulled: done.nulled,
             });
         }
         Ok(out)
@@ -218,8 +227,16 @@ mod tests {
         }
     }
 
-    fn one_column() -> Vec<(String, ColumnKind)> {
-        vec![("h".to_string(), ColumnKind::Number)]
+    fn column(name: &str, kind: ColumnKind, column_type: &str) -> SpoolColumn {
+        SpoolColumn {
+            name: name.into(),
+            kind,
+            column_type: column_type.into(),
+        }
+    }
+
+    fn one_column() -> Vec<SpoolColumn> {
+        vec![column("h", ColumnKind::Number, "int(11)")]
     }
 
     #[test]
@@ -261,8 +278,8 @@ mod tests {
     fn empty_partition_has_its_header() {
         let dir = tempfile::tempdir().unwrap();
         let columns = vec![
-            ("a".to_string(), ColumnKind::Text),
-            ("b".to_string(), ColumnKind::Text),
+            column("a", ColumnKind::Text, "text"),
+            column("b", ColumnKind::Text, "text"),
         ];
         let mut spool = Spool::new(dir.path(), &Csv, columns, 1 << 20);
         spool.ensure(b"", vec![]);

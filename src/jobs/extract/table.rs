@@ -24,19 +24,18 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::incremental::Tracker;
-use super::spool::{push_key_value, Spool, SpooledPartition};
+use super::spool::{push_key_value, Spool, SpoolColumn, SpooledPartition};
 use super::TableReport;
 use crate::catalog::{self, Catalogs, Deletes, PartitionSpec};
 use crate::config::{Config, TableConfig};
-use crate::encode::csv::Csv;
-use crate::encode::FileFormat;
+use crate::encode::{self, FileFormat};
+use crate::lake::Format;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::privacy::Pseudonymizer;
 use crate::progress::{self, Bar, Counter};
 use crate::source::mysql::{MysqlSource, RowBatch};
 use crate::store::Store;
-use crate::table::ColumnKind;
 
 /// What every table of one extract shares.
 pub struct TableJob<'a> {
@@ -73,15 +72,23 @@ pub async fn extract_table(
     let mut plan = source.plan(table, &config.column_policy(table)).await?;
     if let Some(catalog) = catalog {
         // Files must line up with the Glue columns, which only ever grow at the end.
+        let raw_table = catalog::raw_table_name(config, table);
         let existing = catalog
-            .existing_columns(&catalog::raw_table_name(config, table))
+            .existing_table(&raw_table)
             .await
             .context("catalog")?;
-        let order: Vec<(String, String)> = existing
-            .into_iter()
-            .map(|c| (c.name, c.mysql_type))
-            .collect();
-        plan.follow_order(&order);
+        if let Some(existing) = existing {
+            // A Parquet column whose type changed fails here, before any file is written.
+            let spec = catalog::table_spec(config, table, &plan)?;
+            catalog::plan::same_types(&spec, existing.format, &existing.columns, &raw_table)
+                .context("catalog")?;
+            let order: Vec<(String, String)> = existing
+                .columns
+                .into_iter()
+                .map(|c| (c.name, c.mysql_type))
+                .collect();
+            plan.follow_order(&order);
+        }
     }
     // The key is read only for a table that has pseudonyms (validation made sure it is set).
     let pseudonyms = match plan.pseudonymized.is_empty() {
@@ -98,6 +105,7 @@ pub async fn extract_table(
         layout,
         &plan,
         pseudonyms.as_ref().map(|p| p.check_value()).as_deref(),
+        config.format_of(table),
         full,
     )
     .await?;
@@ -113,11 +121,17 @@ pub async fn extract_table(
     let partition_names = plan.partition_names();
     let changed_since = tracker.changed_since();
 
+    let format = encode::format(config.format_of(table));
     let encoding = Encoding {
+        format,
         columns: plan
             .data_columns
             .iter()
-            .map(|c| (c.name.clone(), c.kind))
+            .map(|c| SpoolColumn {
+                name: c.name.clone(),
+                kind: c.kind,
+                column_type: c.column_type.clone(),
+            })
             .collect(),
         // Per data column, in file order (after any reordering by the catalog).
         pseudonymized: plan
@@ -175,7 +189,14 @@ pub async fn extract_table(
     };
     report.files = partitions.len();
     report.bytes = partitions.iter().map(|p| p.bytes).sum();
-    let ext = Csv.extension();
+    report.nulled = partitions.iter().map(|p| p.nulled).sum();
+    if report.nulled > 0 {
+        tracing::warn!(
+            table = %table.name, values = report.nulled,
+            "values their column's Parquet type cannot hold (zero dates, times outside a day) written as NULL"
+        );
+    }
+    let ext = format.extension();
     // This run's own id in its delta files' names: no other run can write them.
     let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
     let file_key = |values: &[Option<String>]| match delta {
@@ -231,7 +252,8 @@ pub async fn extract_table(
         // (partitions whose rows are gone, and the deltas it merged).
         let stale: Vec<String> = in_lake
             .iter()
-            .filter(|k| k.ends_with(&format!(".{ext}")) && !written.contains(*k))
+            // Any format's: after a switch of format, the other format's files go too.
+            .filter(|k| Format::is_table_file(k) && !written.contains(*k))
             .cloned()
             .collect();
         if !stale.is_empty() {
@@ -323,8 +345,9 @@ impl Drop for UnpublishedDeltas {
 
 /// The encoder thread's state: everything it needs to turn rows into spooled partitions.
 struct Encoding {
-    /// Data columns in file order, with their kinds.
-    columns: Vec<(String, ColumnKind)>,
+    format: &'static dyn FileFormat,
+    /// Data columns in file order.
+    columns: Vec<SpoolColumn>,
     pseudonymized: Vec<bool>,
     pseudonyms: Option<Pseudonymizer>,
     partition_count: usize,
@@ -349,7 +372,12 @@ impl Encoding {
     fn run(mut self, mut rows: mpsc::Receiver<RowBatch>) -> Result<Encoded> {
         let dir = self.spool_dir.path().to_path_buf();
         let data_count = self.columns.len();
-        let mut spool = Spool::new(&dir, &Csv, std::mem::take(&mut self.columns), self.budget);
+        let mut spool = Spool::new(
+            &dir,
+            self.format,
+            std::mem::take(&mut self.columns),
+            self.budget,
+        );
         let mut key = Vec::with_capacity(64);
         // One buffer per pseudonymized column: a row's values borrow them.
         let mut pseudonym_bufs: Vec<Vec<u8>> = vec![Vec::new(); data_count];

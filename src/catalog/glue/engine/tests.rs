@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::*;
-use crate::catalog::api::{QueryState, Relist, TableFormat};
+use crate::catalog::api::{CatalogColumn, QueryState, Relist, TableFormat};
 use crate::catalog::stubs::{polling, to_glue, StubAthena, StubGlue};
 
 const LMS: &str = "lms.example.com";

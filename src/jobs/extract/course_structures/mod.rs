@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::TableReport;
 use crate::catalog::{self, CatalogColumn, Catalogs, Deletes, PartitionSpec, TableSpec};
 use crate::config::{Config, CourseIndexSource, TableConfig};
-use crate::encode::csv::Csv;
 use crate::encode::FileFormat;
+use crate::encode::{self, Content, FileColumn};
+use crate::lake::Format;
 use crate::lake::Layout;
 use crate::lease::Fence;
 use crate::source::course_structures::index::{self, CourseIndex};
@@ -77,9 +78,16 @@ struct Manifest {
     courses: BTreeMap<String, String>,
 }
 
-fn fingerprint() -> String {
+/// What the files were made with: a course is written again when its rows or the file
+/// format change.
+fn fingerprint(format: Format) -> String {
     let names: Vec<&str> = COLUMNS.iter().map(|(n, _)| *n).collect();
-    format!("rows-{ROWS_REVISION}:{}", names.join(","))
+    let base = format!("rows-{ROWS_REVISION}:{}", names.join(","));
+    match format {
+        // CSV lakes written before formats existed keep their record.
+        Format::Csv => base,
+        other => format!("{base}:{}", other.extension()),
+    }
 }
 
 fn manifest_key(layout: &Layout) -> String {
@@ -101,6 +109,7 @@ pub fn table_config(config: &Config) -> TableConfig {
 /// The catalog spec of the table.
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
     let table = table_config(config);
+    let format = catalog::TableFormat::of(config.format_of(&table));
     let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
     let mut view_order: Vec<String> = COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
     // Panorama's column order: course_id second.
@@ -112,14 +121,14 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
         location: catalog::lake_url(config, &layout.table_dir(TABLE))?,
         columns: COLUMNS
             .iter()
-            .map(|(n, t)| CatalogColumn::new(n, t))
+            .map(|(n, t)| catalog::spec::file_column(format, n, t))
             .collect(),
         partition_keys: vec![
             CatalogColumn::new("lms", "varchar(255)"),
             CatalogColumn::new("course_id", "varchar(255)"),
         ],
         view_order: Some(view_order),
-        format: catalog::TableFormat::Csv,
+        format,
         view_select: None,
         dedup: None,
     })
@@ -186,6 +195,8 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         full,
         ref fence,
     } = *job;
+    let lake_format = config.format_of(&table_config(config));
+    let format = encode::format(lake_format);
     // The index query takes one of the shared pool's connection slots, like a table.
     let slot = match mysql {
         Some(m) if config.course_structures.course_index != CourseIndexSource::Mongodb => {
@@ -225,7 +236,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             TABLE,
             &partition_names,
             &[Some(course_id.to_string())],
-            Csv.extension(),
+            format.extension(),
         )
     };
     let in_lake: HashSet<String> = store
@@ -235,7 +246,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         .collect();
     let manifest_key = manifest_key(layout);
     let (mut manifest, manifest_tag) = read_manifest(store, &manifest_key).await?;
-    if manifest.fingerprint != fingerprint() {
+    if manifest.fingerprint != fingerprint(lake_format) {
         manifest.courses.clear();
     }
 
@@ -267,9 +278,9 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             fetched
                 .into_iter()
                 .map(|(course, structure, definitions)| {
-                    let built = build_rows(&course, &structure, &definitions).map(|rows| {
-                        let csv = encode_rows(&course, &rows.rows);
-                        (rows, csv)
+                    let built = build_rows(&course, &structure, &definitions).and_then(|rows| {
+                        let file = encode_rows(format, &course, &rows.rows)?;
+                        Ok((rows, file))
                     });
                     (course, built)
                 })
@@ -335,7 +346,8 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
     let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
     let stale: Vec<String> = in_lake
         .iter()
-        .filter(|k| k.ends_with(&format!(".{}", Csv.extension())) && !listed_keys.contains(*k))
+        // Any format's: after a switch of format, the other format's files go too.
+        .filter(|k| Format::is_table_file(k) && !listed_keys.contains(*k))
         .cloned()
         .collect();
     if !stale.is_empty() {
@@ -352,7 +364,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
     // for a failed course (unreadable structure or unusable index row) its previous
     // version (its old file stays until it succeeds).
     let mut next = Manifest {
-        fingerprint: fingerprint(),
+        fingerprint: fingerprint(lake_format),
         courses: BTreeMap::new(),
     };
     for &id in &listed {
@@ -471,18 +483,21 @@ async fn fetch_batch<'a>(
 }
 
 /// One course's file, in the lake's format.
-fn encode_rows(course: &CourseRef, rows: &[BlockRow]) -> Bytes {
+fn encode_rows(
+    format: &dyn FileFormat,
+    course: &CourseRef,
+    rows: &[BlockRow],
+) -> std::io::Result<Bytes> {
     // Each column's kind from its MySQL-style type, as for a MySQL table.
-    let columns: Vec<(&str, ColumnKind)> = COLUMNS
+    let columns: Vec<FileColumn> = COLUMNS
         .iter()
-        .map(|(name, ty)| {
-            (
-                *name,
-                ColumnKind::from_mysql(ty.split('(').next().unwrap_or(ty)),
-            )
+        .map(|(name, ty)| FileColumn {
+            name,
+            kind: ColumnKind::from_mysql(ty.split('(').next().unwrap_or(ty)),
+            column_type: ty,
         })
         .collect();
-    let mut file = Csv.new_file(&columns);
+    let mut file = format.new_file(&columns);
     let version = course.version.to_hex();
     let flag = |b: bool| Some(if b { &b"1"[..] } else { &b"0"[..] });
     fn text(v: &Option<String>) -> Option<&[u8]> {
@@ -519,7 +534,10 @@ fn encode_rows(course: &CourseRef, rows: &[BlockRow]) -> Bytes {
         ];
         file.push_row(&values);
     }
-    Bytes::from(file.finish())
+    match file.finish(None)?.content {
+        Content::Bytes(bytes) => Ok(Bytes::from(bytes)),
+        Content::File(_) => unreachable!("a file never spilled is made in memory"),
+    }
 }
 
 /// The version record and its version tag, which the next record must replace (an

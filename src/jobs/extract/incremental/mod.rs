@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::config::IncrementalSettings;
-use crate::lake::Layout;
+use crate::lake::{Format, Layout};
 use crate::source::mysql::ChangedSince;
 use crate::store::Store;
 use crate::table::{Incremental, TablePlan};
@@ -262,9 +262,10 @@ impl Tracker {
         layout: &Layout,
         plan: &TablePlan,
         key_check: Option<&str>,
+        format: Format,
         full: bool,
     ) -> Result<Tracker> {
-        let fingerprint = fingerprint(plan, key_check);
+        let fingerprint = fingerprint(plan, key_check, format);
         let started = OffsetDateTime::now_utc();
         let (mode, record, record_tag) = match &plan.incremental {
             None => (Mode::Full("no change column"), None, None),
@@ -464,8 +465,9 @@ pub fn advance(
 }
 
 /// Identifies the files' shape: columns in file order with types, partition columns, the
-/// key and change column, the pseudonymized columns and a check value of their key.
-pub fn fingerprint(plan: &TablePlan, key_check: Option<&str>) -> String {
+/// key and change column, the pseudonymized columns and a check value of their key, and
+/// the file format (a switch of format makes the next run full, which rewrites every file).
+pub fn fingerprint(plan: &TablePlan, key_check: Option<&str>, format: Format) -> String {
     let mut h = Sha256::new();
     for c in plan.data_columns.iter().chain(&plan.partition_columns) {
         h.update(format!("{}:{}:{};", c.name, c.column_type, c.absent));
@@ -476,6 +478,10 @@ pub fn fingerprint(plan: &TablePlan, key_check: Option<&str>) -> String {
         plan.incremental
     ));
     h.update(format!("{:?}|{key_check:?}", plan.pseudonymized));
+    // CSV lakes written before formats existed keep their fingerprint.
+    if format != Format::Csv {
+        h.update(format!("|{}", format.extension()));
+    }
     format!("{:x}", h.finalize())
 }
 
