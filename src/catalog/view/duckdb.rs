@@ -34,7 +34,7 @@ impl Dialect for DuckDb {
         )
     }
 
-    fn from_hex(&self, c: &str) -> String {
+    fn hex_to_bytes(&self, c: &str) -> String {
         format!("TRY(unhex({c}))")
     }
 

@@ -106,7 +106,7 @@ pub trait Dialect {
     fn decoded_text(&self, c: &str) -> String;
 
     /// [`Expr::FromHex`] of `c`.
-    fn from_hex(&self, c: &str) -> String;
+    fn hex_to_bytes(&self, c: &str) -> String;
 
     /// [`Expr::Iso8601Utc`] of `c`.
     fn iso8601_utc(&self, c: &str) -> String;
@@ -127,7 +127,7 @@ pub trait Dialect {
             Expr::NullMarker(inner) => format!("NULLIF({}, '\\N')", self.expr(inner)),
             Expr::TryCast(inner, ty) => self.try_cast(&self.expr(inner), *ty),
             Expr::NonZero(inner) => format!("({} <> '0')", self.expr(inner)),
-            Expr::FromHex(inner) => self.from_hex(&self.expr(inner)),
+            Expr::FromHex(inner) => self.hex_to_bytes(&self.expr(inner)),
             Expr::Iso8601Utc(inner) => self.iso8601_utc(&self.expr(inner)),
             Expr::MicrosToTime(inner) => self.micros_to_time(&self.expr(inner)),
             Expr::Coalesce(items) => {

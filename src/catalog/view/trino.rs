@@ -29,7 +29,7 @@ impl Dialect for Trino {
         )
     }
 
-    fn from_hex(&self, c: &str) -> String {
+    fn hex_to_bytes(&self, c: &str) -> String {
         format!("TRY(from_hex({c}))")
     }
 
