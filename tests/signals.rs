@@ -67,10 +67,10 @@ fn stop(mut child: Child, name: &str) -> (i32, f64, String) {
 async fn wait_for_upload(s3: &aws_sdk_s3::Client, bucket: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while open_multipart_uploads(s3, bucket).await.is_empty() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "edlake ended before its upload started"
-        );
+        if child.try_wait().unwrap().is_some() {
+            let (status, stderr) = wait_with_stderr(child);
+            panic!("edlake ended ({status}) before its upload started:\n{stderr}");
+        }
         assert!(Instant::now() < deadline, "no multipart upload started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
