@@ -192,3 +192,18 @@ fn file_then_env_precedence() {
         Ok(())
     });
 }
+
+#[test]
+fn the_format_is_the_lakes_unless_a_table_says_otherwise() {
+    let mut c = base();
+    let parquet: TableConfig = toml::from_str("name = 'a'\nformat = 'parquet'").unwrap();
+    let plain: TableConfig = toml::from_str("name = 'b'").unwrap();
+    assert_eq!(c.format_of(&parquet), Format::Parquet);
+    assert_eq!(c.format_of(&plain), Format::Csv);
+    c.datalake.format = Format::Parquet;
+    assert_eq!(c.format_of(&plain), Format::Parquet);
+    let err = toml::from_str::<TableConfig>("name = 'a'\nformat = 'orc'")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("csv") && err.contains("parquet"), "{err}");
+}
