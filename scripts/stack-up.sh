@@ -37,6 +37,9 @@ MONGO_SPECS=('mockupdb==1.8.1' 'mongomock==4.3.0' 'pymongo>=4.6,<5')
 # long-term release; its httpfs extension comes from PyPI too (no extension download).
 DUCKDB_VERSION=1.4.4
 DUCKDB_SPECS=("duckdb==$DUCKDB_VERSION" "duckdb-cli==$DUCKDB_VERSION" 'duckdb-ext-httpfs==1.4.4.20260205')
+# pyarrow reads the Parquet lake in the tests: a second reader, independent of the writer's
+# own crate (arrow-rs) and of DuckDB (Arrow C++; wheels for Python 3.11).
+PYARROW_VERSION=26.0.1
 # Debian keeps mariadbd and friends in /usr/sbin, which a non-root PATH lacks.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -240,6 +243,19 @@ fi
 # DuckDB loads extensions from <dir>/v<version>/<platform>/; the PyPI package ships that tree.
 DUCKDB_EXTENSIONS=$("$VENV/bin/python" -c 'import duckdb_ext, os; print(os.path.join(list(duckdb_ext.__path__)[0], "extensions"))')
 
+# ----------------------------------------------------------------- pyarrow
+pyarrow_ok() {
+  "$VENV/bin/python" - "$PYARROW_VERSION" <<'PY' >/dev/null 2>&1
+import sys, pyarrow, pyarrow.parquet
+assert pyarrow.__version__ == sys.argv[1]
+PY
+}
+if ! pyarrow_ok; then
+  log "pip install pyarrow==$PYARROW_VERSION (into $VENV)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==$PYARROW_VERSION"
+  pyarrow_ok || die "pip did not install pyarrow $PYARROW_VERSION"
+fi
+
 # ------------------------------------------------------------ env + ignores
 ENV_FILE="$STACK_DIR/env"
 cat >"$ENV_FILE.tmp" <<EOF
@@ -278,6 +294,7 @@ edlake stack is up
   mongo    mongodb://127.0.0.1:$MONGO_PORT  (wire-compatible test server: mockupdb + mongomock, in memory;
            pid $MONGO_PID, log $MONGO_LOG; seed: .venv/bin/python scripts/seed_mongo.py)
   duckdb   DuckDB $DUCKDB_VERSION: $VENV/bin/duckdb (CLI), $VENV/bin/python (import duckdb); httpfs in $DUCKDB_EXTENSIONS
+  pyarrow  $PYARROW_VERSION: $VENV/bin/python (scripts/parquet_read.py reads the Parquet lake)
   env file $ENV_FILE   ->  . $ENV_FILE
   seed     python3 $REPO/scripts/seed.py   (synthetic Open edX data into openedx)
   stop     kill $MOTO_PID (moto); kill $MONGO_PID (mongo); mariadb-admin -uroot shutdown (MariaDB)

@@ -1,7 +1,9 @@
-//! An incremental table through the local DuckDB catalog: after inserts and updates (to
-//! NULL, to '', to text with CR, LF and CRLF) written as delta files by several incremental
-//! runs, the DuckDB view equals MySQL, one row per key and the newest; the raw view holds
-//! every version; after deletes and `extract --full`, the deleted rows are gone.
+//! An incremental table through the local DuckDB catalog, in both lake formats: after
+//! inserts and updates (to NULL, to '', to text with CR, LF and CRLF) written as delta
+//! files by several incremental runs, the DuckDB view equals MySQL, one row per key and the
+//! newest; the raw view holds every version; after deletes and `extract --full`, the
+//! deleted rows are gone. A switch of format is a full run that rewrites the table in the
+//! new format, and the view still equals MySQL.
 
 mod common;
 
@@ -71,11 +73,12 @@ fn config(db: &TestDb, lake: &Path) -> String {
     )
 }
 
-/// `(rows, mode)` of the table's summary line.
-fn extract(cfg: &str, args: &[&str]) -> (u64, String) {
+/// `(rows, mode)` of the table's summary line, for a run writing `format`
+/// (`EDLAKE_DATALAKE__FORMAT`, as the demo sets it).
+fn extract(cfg: &str, format: &str, args: &[&str]) -> (u64, String) {
     let mut all = vec!["extract"];
     all.extend_from_slice(args);
-    let out = edlake(cfg, &all, &[DUCKDB_ON]);
+    let out = edlake(cfg, &all, &[DUCKDB_ON, ("EDLAKE_DATALAKE__FORMAT", format)]);
     assert_eq!(out.code, 0, "{}", out.all());
     let line = out
         .stdout
@@ -96,6 +99,19 @@ fn delta_files(lake: &Path) -> Vec<String> {
         .into_iter()
         .filter(|f| f.contains(".delta-"))
         .collect()
+}
+
+/// The table's files, asserted to be all in `format`.
+fn table_files(lake: &Path, format: &str) -> Vec<String> {
+    let files: Vec<String> = files_under(lake)
+        .into_iter()
+        .filter(|f| f.starts_with(&format!("openedx/{TABLE}/")))
+        .collect();
+    assert!(
+        files.iter().all(|f| f.ends_with(&format!(".{format}"))),
+        "only .{format} files: {files:#?}"
+    );
+    files
 }
 
 /// The DuckDB view, and MySQL's rows as it should show them.
@@ -137,11 +153,22 @@ fn state_of(rows: &[Record], id: u32) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_duckdb_view_keeps_the_newest_version_of_each_row_and_a_full_run_drops_deleted_ones() {
-    let db = studentmodule("duck_incremental").await;
+    newest_versions_then_a_full_run("duck_incremental", "csv").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_over_a_parquet_lake() {
+    newest_versions_then_a_full_run("duck_incremental_parquet", "parquet").await;
+}
+
+/// Incremental runs in `format`, then deletes and a full run, each compared with MySQL.
+async fn newest_versions_then_a_full_run(test: &str, format: &str) {
+    let db = studentmodule(test).await;
     let lake = tempfile::tempdir().unwrap();
     let cfg = config(&db, lake.path());
+    let run = |args: &[&str]| extract(&cfg, format, args);
 
-    assert_eq!(extract(&cfg, &[]), (32, "full".into()));
+    assert_eq!(run(&[]), (32, "full".into()));
     let rows = compare("after the full run", &db, lake.path()).await;
     assert_eq!(count(lake.path(), RAW_COUNT), 32);
     let odd = rows
@@ -172,7 +199,7 @@ async fn the_duckdb_view_keeps_the_newest_version_of_each_row_and_a_full_run_dro
          WHERE id IN (31, 32)",
     )
     .await;
-    assert_eq!(extract(&cfg, &[]), (6, "incremental".into()));
+    assert_eq!(run(&[]), (6, "incremental".into()));
     let rows = compare("after the first incremental run", &db, lake.path()).await;
     assert_eq!(state_of(&rows, 1), None);
     assert_eq!(state_of(&rows, 3).as_deref(), Some(""));
@@ -193,7 +220,7 @@ async fn the_duckdb_view_keeps_the_newest_version_of_each_row_and_a_full_run_dro
          WHERE id = 3",
     )
     .await;
-    assert_eq!(extract(&cfg, &[]), (4, "incremental".into()));
+    assert_eq!(run(&[]), (4, "incremental".into()));
     let rows = compare("after the second incremental run", &db, lake.path()).await;
     assert_eq!(state_of(&rows, 1).as_deref(), Some("cr\rlf\ncrlf\r\nend\\"));
     assert_eq!(state_of(&rows, 100).as_deref(), Some("\\N"));
@@ -204,10 +231,11 @@ async fn the_duckdb_view_keeps_the_newest_version_of_each_row_and_a_full_run_dro
         "UPDATE courseware_studentmodule SET state = 'fourth', modified = '2024-08-01' WHERE id = 1",
     )
     .await;
-    assert_eq!(extract(&cfg, &[]), (1, "incremental".into()));
+    assert_eq!(run(&[]), (1, "incremental".into()));
     compare("after the third incremental run", &db, lake.path()).await;
     let deltas = delta_files(lake.path());
     assert!(deltas.len() >= 4, "several delta files: {deltas:#?}");
+    table_files(lake.path(), format);
     // Every version is in the raw view; the typed view keeps one per key.
     let raw = count(lake.path(), RAW_COUNT);
     assert_eq!(raw, 32 + 6 + 4 + 1, "every version of every row");
@@ -218,16 +246,66 @@ async fn the_duckdb_view_keeps_the_newest_version_of_each_row_and_a_full_run_dro
 
     db.exec("DELETE FROM courseware_studentmodule WHERE id IN (2, 6, 101)")
         .await;
-    assert_eq!(extract(&cfg, &[]), (0, "incremental".into()));
+    assert_eq!(run(&[]), (0, "incremental".into()));
     let view = duckdb_query(&catalog_file(lake.path()), VIEW, &DuckDbOptions::default());
     assert_eq!(view.rows.len(), 34, "deleted rows stay until a full run");
 
-    assert_eq!(extract(&cfg, &["--full"]), (31, "full".into()));
+    assert_eq!(run(&["--full"]), (31, "full".into()));
     assert!(delta_files(lake.path()).is_empty());
+    table_files(lake.path(), format);
     let rows = compare("after the full run", &db, lake.path()).await;
     assert_eq!(rows.len(), 31);
     assert!(!rows
         .iter()
         .any(|r| ["2", "6", "101"].contains(&r["id"].as_deref().unwrap())));
     assert_eq!(count(lake.path(), RAW_COUNT), 31);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_of_format_rewrites_the_table_in_a_full_run() {
+    let db = studentmodule("duck_switch_format").await;
+    let lake = tempfile::tempdir().unwrap();
+    let cfg = config(&db, lake.path());
+    let change = |id: u32, state: &str, at: &str| {
+        format!(
+            "UPDATE courseware_studentmodule SET state = '{state}', modified = '{at}' WHERE id = {id}"
+        )
+    };
+    let columns = || {
+        duckdb_query(
+            &catalog_file(lake.path()),
+            &format!("{VIEW} LIMIT 0"),
+            &DuckDbOptions::default(),
+        )
+        .columns
+    };
+
+    assert_eq!(extract(&cfg, "csv", &[]), (32, "full".into()));
+    db.exec(&change(1, "csv delta", "2024-06-01")).await;
+    assert_eq!(extract(&cfg, "csv", &[]), (1, "incremental".into()));
+    assert_eq!(delta_files(lake.path()).len(), 1);
+    let csv_columns = columns();
+
+    // To Parquet: a full run although only one row changed; every CSV file goes.
+    db.exec(&change(2, "to parquet", "2024-06-02")).await;
+    assert_eq!(extract(&cfg, "parquet", &[]), (32, "full".into()));
+    let files = table_files(lake.path(), "parquet");
+    assert_eq!(files.len(), 4, "one file per partition: {files:#?}");
+    assert!(delta_files(lake.path()).is_empty());
+    compare("after the switch to Parquet", &db, lake.path()).await;
+    assert_eq!(columns(), csv_columns, "the view's columns and types");
+
+    // Incremental again, in Parquet.
+    db.exec(&change(3, "parquet delta", "2024-06-03")).await;
+    assert_eq!(extract(&cfg, "parquet", &[]), (1, "incremental".into()));
+    assert_eq!(table_files(lake.path(), "parquet").len(), 5);
+    compare("after an incremental Parquet run", &db, lake.path()).await;
+
+    // And back to CSV.
+    db.exec(&change(4, "back to csv", "2024-06-04")).await;
+    assert_eq!(extract(&cfg, "csv", &[]), (32, "full".into()));
+    assert_eq!(table_files(lake.path(), "csv").len(), 4);
+    let rows = compare("after the switch back to CSV", &db, lake.path()).await;
+    assert_eq!(state_of(&rows, 4).as_deref(), Some("back to csv"));
+    assert_eq!(columns(), csv_columns);
 }

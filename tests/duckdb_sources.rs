@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
 use edlake::jobs::extract::course_structures::COLUMNS as COURSE_STRUCTURE_COLUMNS;
 use mongodb::bson::{doc, oid::ObjectId, Document};
@@ -313,9 +315,8 @@ fn course(version: ObjectId) -> (Document, Vec<Document>) {
     (structure, defs)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn course_structures_read_back_as_their_lake_files_typed() {
-    let test = "duck_course_structures";
+/// The course of [`course`] published in a fresh Mongo database and the MySQL course index.
+async fn published_course(test: &str) -> (TestDb, mongodb::Database) {
     let mysql = TestDb::new(test).await;
     create_course_index(&mysql).await;
     let mongo = fresh_mongo_db(test).await;
@@ -332,23 +333,36 @@ async fn course_structures_read_back_as_their_lake_files_typed() {
         .await
         .unwrap();
     index_course(&mysql, COURSE, &version.to_hex(), "").await;
-    let lake = tempfile::tempdir().unwrap();
+    (mysql, mongo)
+}
+
+/// Extracts the course structures (and no MySQL table) into the local `lake`, in `format`.
+fn extract_structures(mysql: &TestDb, mongo: &mongodb::Database, lake: &Path, format: &str) {
     let config = "tables = []\n".to_string()
         + &lake_config(
             &mysql.url(),
-            &lake.path().display().to_string(),
+            &lake.display().to_string(),
             &format!(
-                "[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\n",
+                "format = \"{format}\"\n[mongodb]\nurl = \"{}\"\ndatabase = \"{}\"\n",
                 mongo_url(),
                 mongo.name()
             ),
         );
     let out = edlake(&config, &["extract"], &[DUCKDB_ON]);
     assert_eq!(out.code, 0, "{}", out.all());
+}
+
+const STRUCTURES_VIEW: &str = "SELECT * FROM openedx_table_course_structures";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn course_structures_read_back_as_their_lake_files_typed() {
+    let (mysql, mongo) = published_course("duck_course_structures").await;
+    let lake = tempfile::tempdir().unwrap();
+    extract_structures(&mysql, &mongo, lake.path(), "csv");
 
     let view = duckdb_query(
         &catalog_file(lake.path()),
-        "SELECT * FROM openedx_table_course_structures",
+        STRUCTURES_VIEW,
         &DuckDbOptions::default(),
     );
     // Panorama's order (course_id second), then `lms`; typed.
@@ -422,5 +436,41 @@ async fn course_structures_read_back_as_their_lake_files_typed() {
     assert_eq!(
         cell("h1", "course_name").as_deref(),
         Some("Real, \"course\"")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn course_structures_read_the_same_from_a_parquet_lake() {
+    let (mysql, mongo) = published_course("duck_course_structures_parquet").await;
+    let (csv, parquet) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    extract_structures(&mysql, &mongo, csv.path(), "csv");
+    extract_structures(&mysql, &mongo, parquet.path(), "parquet");
+    let files: Vec<String> = files_under(parquet.path())
+        .into_iter()
+        .filter(|f| f.starts_with("openedx/course_structures/"))
+        .collect();
+    assert_eq!(
+        files,
+        ["openedx/course_structures/lms=lms.example.com/course_id=course-v1%3AOrgX+Real+2025/course_structures.parquet"]
+    );
+
+    let read = |lake: &Path| {
+        duckdb_query(
+            &catalog_file(lake),
+            STRUCTURES_VIEW,
+            &DuckDbOptions::default(),
+        )
+    };
+    let (from_csv, from_parquet) = (read(csv.path()), read(parquet.path()));
+    assert_eq!(
+        from_parquet.columns, from_csv.columns,
+        "names, order and types"
+    );
+    assert_eq!(from_parquet.rows.len(), 13);
+    assert_same_rows(
+        "course_structures from Parquet",
+        "module_location",
+        &from_parquet.records(),
+        &from_csv.records(),
     );
 }

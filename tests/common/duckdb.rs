@@ -170,6 +170,16 @@ pub async fn mysql_columns(db: &TestDb, table: &str) -> Vec<(String, String)> {
 /// Every row of a MySQL table as the typed view should show it: MySQL's own text (read in
 /// a UTC session, binary as `HEX()`, bits as numbers) made canonical by [`typed_text`].
 pub async fn mysql_records(db: &TestDb, table: &str) -> Vec<Record> {
+    mysql_records_as(db, table, typed_text).await
+}
+
+/// Every row of a MySQL table, each value MySQL's own text (read in a UTC session, binary
+/// as `HEX()`, bits as numbers) made canonical by `canonical(column_type, text)`.
+pub async fn mysql_records_as(
+    db: &TestDb,
+    table: &str,
+    canonical: impl Fn(&str, Option<&str>) -> Option<String>,
+) -> Vec<Record> {
     let columns = mysql_columns(db, table).await;
     let select: Vec<String> = columns
         .iter()
@@ -202,7 +212,7 @@ pub async fn mysql_records(db: &TestDb, table: &str) -> Vec<Record> {
                 .map(|(i, (name, ty))| {
                     let bytes: Option<Vec<u8>> = row.try_get_unchecked(i).unwrap();
                     let text = bytes.map(|b| String::from_utf8(b).expect("UTF-8 from MySQL"));
-                    (name.clone(), typed_text(ty, text.as_deref()))
+                    (name.clone(), canonical(ty, text.as_deref()))
                 })
                 .collect()
         })
@@ -294,7 +304,7 @@ pub fn assert_same_rows(what: &str, key: &str, actual: &[Record], expected: &[Re
     let a_only: Vec<&Record> = a.iter().filter(|r| !e.contains(r)).collect();
     let e_only: Vec<&Record> = e.iter().filter(|r| !a.contains(r)).collect();
     let mut message = format!(
-        "{what}: {} rows in DuckDB, {} expected; {} rows only in DuckDB, {} only expected",
+        "{what}: {} rows read, {} expected; {} rows only read, {} only expected",
         a.len(),
         e.len(),
         a_only.len(),
@@ -312,7 +322,7 @@ pub fn assert_same_rows(what: &str, key: &str, actual: &[Record], expected: &[Re
                         .unwrap_or(Some("<missing column>".into()));
                     if &got != want {
                         message.push_str(&format!(
-                            "\n  {first}={}: {col}: DuckDB {} expected {}",
+                            "\n  {first}={}: {col}: read {} expected {}",
                             short(&cell(exp)),
                             short(&got),
                             short(want)
@@ -323,18 +333,12 @@ pub fn assert_same_rows(what: &str, key: &str, actual: &[Record], expected: &[Re
                     message.push_str(&format!("\n  unexpected column {col}"));
                 }
             }
-            None => message.push_str(&format!(
-                "\n  missing in DuckDB: {first}={}",
-                short(&cell(exp))
-            )),
+            None => message.push_str(&format!("\n  not read: {first}={}", short(&cell(exp)))),
         }
     }
     for act in a_only.iter().take(5) {
         if !e_only.iter().any(|r| r.get(&first) == act.get(&first)) {
-            message.push_str(&format!(
-                "\n  only in DuckDB: {first}={}",
-                short(&cell(act))
-            ));
+            message.push_str(&format!("\n  only read: {first}={}", short(&cell(act))));
         }
     }
     panic!("{message}");

@@ -285,6 +285,7 @@ pub fn lake_path(root: &Path, key: &str) -> PathBuf {
 mod aws;
 mod csv_reader;
 mod duckdb;
+mod parquet_reader;
 mod values;
 // Each test file uses some of them.
 #[allow(unused_imports)]
@@ -293,6 +294,8 @@ pub use aws::*;
 pub use csv_reader::*;
 #[allow(unused_imports)]
 pub use duckdb::*;
+#[allow(unused_imports)]
+pub use parquet_reader::*;
 #[allow(unused_imports)]
 pub use values::*;
 

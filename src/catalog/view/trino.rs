@@ -33,8 +33,11 @@ impl Dialect for Trino {
         format!("TRY(from_hex({c}))")
     }
 
+    // Trino's date_add on a TIME takes only millisecond, second, minute and hour (any other
+    // unit fails every query: "'microsecond' is not a valid TIME field"), so the µs go
+    // through a UTC instant, whose time of day is exact to the nanosecond.
     fn micros_to_time(&self, c: &str) -> String {
-        format!("date_add('microsecond', {c}, TIME '00:00:00.000000')")
+        format!("CAST(from_unixtime_nanos({c} * 1000) AT TIME ZONE 'UTC' AS time(6))")
     }
 
     fn iso8601_utc(&self, c: &str) -> String {

@@ -128,7 +128,13 @@ fn days(s: &str) -> Option<i32> {
 /// `HH:MM:SS[.ffffff]` as microseconds; the fraction padded or cut to six digits.
 fn clock_micros(s: &str) -> Option<i64> {
     let mut parts = s.splitn(3, ':');
-    let hours: i64 = parts.next()?.parse().ok()?;
+    let hours = parts.next()?;
+    // Digits only: MySQL sends a negative TIME of under an hour as `-00:…`, which would
+    // parse as hour 0 and lose its sign.
+    if hours.is_empty() || !hours.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = hours.parse().ok()?;
     let minutes: i64 = parts.next()?.parse().ok()?;
     let rest = parts.next()?;
     let (seconds, fraction) = rest.split_once('.').unwrap_or((rest, ""));
@@ -212,6 +218,9 @@ mod tests {
         assert_eq!(time_micros(b"24:00:00"), None);
         assert_eq!(time_micros(b"-838:59:59.500000"), None);
         assert_eq!(time_micros(b"838:59:59"), None);
+        // Negative with zero hours: "-00" parses as hour 0, the sign must not be lost.
+        assert_eq!(time_micros(b"-00:00:01.000000"), None);
+        assert_eq!(time_micros(b"-00:59:59"), None);
     }
 
     #[test]
