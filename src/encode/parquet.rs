@@ -40,7 +40,7 @@ const ROW_GROUP_MEMORY: usize = 8 << 20;
 /// Each column's page being filled, and its dictionary, are at most this big: they are
 /// held whatever the row group's size, so smaller ones leave [`ROW_GROUP_MEMORY`] to the
 /// compressed pages. With 256 KiB, a row group of `courseware_studentmodule` is ~160,000
-/// rows (~5 MB); with arrow-rs's 1 MiB, ~34,000 (docs/operations.md#parquet-csv-against-parquet).
+/// rows (~5 MB); with arrow-rs's 1 MiB, ~34,000 (docs/operations.md#csv-against-parquet).
 const PAGE_BYTES: usize = 256 << 10;
 /// The length prefix of a NULL in the held rows.
 const NULL_LEN: u32 = u32::MAX;
