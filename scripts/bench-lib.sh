@@ -25,13 +25,25 @@ row_count() {
   mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "SELECT COUNT(*) FROM $DB.courseware_studentmodule" 2>/dev/null || echo 0
 }
 
-# (Re)seeds $1 skewed courseware_studentmodule rows into $DB_URL, unless the table already
-# holds exactly that many rows of this generator.
+# What `seed` records in the table's comment: rows and courses of this generator.
+seed_mark() { echo "bench seed: $1 rows, $2 courses"; }
+
+# (Re)seeds $1 skewed courseware_studentmodule rows over $2 courses (default 40, seed.py's)
+# into $DB_URL, unless the table already holds exactly those (its comment says so).
 seed() {
-  if [ "$(row_count)" = "$1" ] && [ "${BENCH_RESEED:-0}" != 1 ]; then
-    echo "courseware_studentmodule already holds $1 rows (BENCH_RESEED=1 to reseed)" >&2
+  local courses=${2:-40}
+  local mark
+  mark=$(seed_mark "$1" "$courses")
+  local comment
+  comment=$(mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "SELECT TABLE_COMMENT FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'courseware_studentmodule'" 2>/dev/null || true)
+  if [ "$comment" = "$mark" ] && [ "$(row_count)" = "$1" ] && [ "${BENCH_RESEED:-0}" != 1 ]; then
+    echo "courseware_studentmodule already holds $1 rows over $courses courses (BENCH_RESEED=1 to reseed)" >&2
     return
   fi
-  echo "seeding $1 courseware_studentmodule rows..." >&2
-  python3 scripts/seed.py --mysql-url "$DB_URL" --studentmodule-rows "$1" --only-studentmodule --quiet
+  echo "seeding $1 courseware_studentmodule rows over $courses courses..." >&2
+  python3 scripts/seed.py --mysql-url "$DB_URL" --studentmodule-rows "$1" --courses "$courses" \
+    --only-studentmodule --quiet
+  # Metadata only: InnoDB changes a table comment without copying the table.
+  mariadb -h127.0.0.1 -uopenedx -popenedx "$DB" -e "ALTER TABLE courseware_studentmodule COMMENT = '$mark'"
 }

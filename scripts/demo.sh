@@ -6,8 +6,17 @@
 # team's questions (scripts/lake-questions.sql) answered by DuckDB from the lake, through the
 # catalog edlake keeps in datalake/openedx.duckdb.sql. Safe to run again: it reseeds and
 # re-extracts (the tracking events of every run stay in the lake, as an LMS's would).
+# EDLAKE_DATALAKE__FORMAT=parquet runs it with a typed Parquet lake (docs/parquet.md)
+# instead of the CSV dialect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The extension of the tables' files: edlake reads the same variable.
+ext=${EDLAKE_DATALAKE__FORMAT:-csv}
+case $ext in
+  csv | parquet) ;;
+  *) echo "EDLAKE_DATALAKE__FORMAT must be csv or parquet, not '$ext'" >&2; exit 2 ;;
+esac
 
 scripts/stack-up.sh
 echo
@@ -29,7 +38,7 @@ export EDLAKE_DATALAKE__URL=./datalake
 ./target/release/edlake --config config/edlake.toml check
 
 echo
-echo "== edlake extract --full (config/edlake.toml, lake in ./datalake; --full: the database was just reseeded)"
+echo "== edlake extract --full (config/edlake.toml, lake in ./datalake, $ext files; --full: the database was just reseeded)"
 ./target/release/edlake --config config/edlake.toml extract --full
 
 echo
@@ -37,7 +46,7 @@ echo "== Learners answer 25 problems; edlake extract reads only those rows (incr
 mariadb -h127.0.0.1 -uopenedx -popenedx openedx -e "UPDATE courseware_studentmodule
   SET grade = 1, state = '{\"attempts\": 2}', modified = UTC_TIMESTAMP(6) ORDER BY id DESC LIMIT 25"
 ./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule
-find datalake/openedx/courseware_studentmodule -name '*.delta-*.csv' | sort | sed -n '1,3s/^/  /p'
+find datalake/openedx/courseware_studentmodule -name "*.delta-*.$ext" | sort | sed -n '1,3s/^/  /p'
 
 echo
 echo "== edlake logs ship (an LMS-like writer fills ./demo-logs/tracking.log first)"
@@ -51,12 +60,19 @@ echo "== What was written"
 echo "Tables:"
 find datalake -mindepth 2 -maxdepth 2 -type d | sort | sed 's/^/  /'
 echo "courseware_studentmodule partitions (one per course, Hive-escaped course ids):"
-find datalake/openedx/courseware_studentmodule -name '*.csv' | sort | sed -n '1,8s/^/  /p'
-echo "  … $(find datalake/openedx/courseware_studentmodule -name '*.csv' | wc -l) files in all, $(du -sh datalake | cut -f1) in the lake"
+find datalake/openedx/courseware_studentmodule -name "*.$ext" | sort | sed -n '1,8s/^/  /p'
+echo "  … $(find datalake/openedx/courseware_studentmodule -name "*.$ext" | wc -l) files in all, $(du -sh datalake | cut -f1) in the lake"
 echo "course_structures: one partition per course (an outline row per block):"
-find datalake/openedx/course_structures -name '*.csv' | sort | sed -n '1,3s/^/  /p'
-echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\"):"
-head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'
+find datalake/openedx/course_structures -name "*.$ext" | sort | sed -n '1,3s/^/  /p'
+if [ "$ext" = parquet ]; then
+  echo "The columns of auth_user.parquet, typed (no password column; lms is in the path), as DuckDB reads them:"
+  .venv/bin/duckdb -c "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM
+    read_parquet('datalake/openedx/auth_user/lms=lms.example.com/auth_user.parquet', hive_partitioning = false))" |
+    sed 's/^/  /'
+else
+  echo "First lines of auth_user.csv (no password column; NULL is \\\\N, '' is \"\"):"
+  head -4 datalake/openedx/auth_user/lms=lms.example.com/auth_user.csv | cut -c1-160 | sed 's/^/  /'
+fi
 echo "tracking_logs: gzip JSON lines by event day (the demo events straddle midnight):"
 find datalake/openedx/tracking_logs -name '*.gz' | sort | sed 's/^/  /'
 

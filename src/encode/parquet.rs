@@ -30,11 +30,18 @@ use crate::table::{sql_type, ColumnKind, SqlType};
 
 mod values;
 
-/// Rows per record batch handed to the writer.
-const BATCH_ROWS: usize = 4096;
-/// A row group is closed once this much is buffered in the writer: big enough for good
-/// compression and statistics, small enough for the memory target.
-const ROW_GROUP_BYTES: usize = 12 << 20;
+/// Rows per record batch handed to the writer: the batch's arrays are held beside the row
+/// group, and 1,024 rows of Open edX state JSON are already ~0.5 MiB.
+const BATCH_ROWS: usize = 1024;
+/// A row group is closed once the writer holds this much memory (its pages, compressed
+/// and not yet, dictionaries and their keys): the writer keeps a whole row group in memory
+/// until it is closed.
+const ROW_GROUP_MEMORY: usize = 8 << 20;
+/// Each column's page being filled, and its dictionary, are at most this big: they are
+/// held whatever the row group's size, so smaller ones leave [`ROW_GROUP_MEMORY`] to the
+/// compressed pages. With 256 KiB, a row group of `courseware_studentmodule` is ~160,000
+/// rows (~5 MB); with arrow-rs's 1 MiB, ~34,000 (docs/operations.md#csv-against-parquet).
+const PAGE_BYTES: usize = 256 << 10;
 /// The length prefix of a NULL in the held rows.
 const NULL_LEN: u32 = u32::MAX;
 
@@ -106,8 +113,10 @@ impl PartitionFile for ParquetFile {
         }
     }
 
+    // What is allocated, not what is used: a Vec grows by doubling, so the held rows can
+    // take up to twice their length, and the budget is about memory.
     fn buffered(&self) -> usize {
-        self.held.len()
+        self.held.capacity()
     }
 
     fn take_buffered(&mut self) -> Vec<u8> {
@@ -183,6 +192,8 @@ fn properties() -> WriterProperties {
             ZstdLevel::try_new(3).expect("zstd level 3 exists"),
         ))
         .set_statistics_enabled(EnabledStatistics::Page)
+        .set_data_page_size_limit(PAGE_BYTES)
+        .set_dictionary_page_size_limit(PAGE_BYTES)
         .build()
 }
 
@@ -244,7 +255,7 @@ fn write_batch(
     let record = RecordBatch::try_new(schema.clone(), arrays)
         .map_err(|e| io::Error::other(format!("building a record batch: {e}")))?;
     writer.write(&record).map_err(parquet_error)?;
-    if writer.in_progress_size() >= ROW_GROUP_BYTES {
+    if writer.memory_size() >= ROW_GROUP_MEMORY {
         writer.flush().map_err(parquet_error)?;
     }
     Ok(())
