@@ -38,6 +38,36 @@ impl TableDefinition {
     }
 }
 
+/// The raw table's column for a source column (name and MySQL column type) in `format`:
+/// every CSV column is a `string` the view decodes; a Parquet column has its stored type.
+pub fn file_column(format: TableFormat, name: &str, mysql_type: &str) -> CatalogColumn {
+    match format {
+        TableFormat::Parquet => CatalogColumn::typed(
+            name,
+            &hive_type(crate::table::sql_type(mysql_type)),
+            mysql_type,
+        ),
+        _ => CatalogColumn::new(name, mysql_type),
+    }
+}
+
+/// The catalog's columns of a table as `spec`'s format types them. After a switch of
+/// format every file is rewritten, columns the source lost included (as NULL), so their
+/// raw types must follow: a CSV `string` becomes the Parquet column's type, and back.
+pub fn columns_in_format(
+    existing: Vec<CatalogColumn>,
+    existing_format: Option<TableFormat>,
+    spec: &TableSpec,
+) -> Vec<CatalogColumn> {
+    if existing_format == Some(spec.format) || spec.format == TableFormat::GzipJsonLines {
+        return existing;
+    }
+    existing
+        .iter()
+        .map(|c| file_column(spec.format, &c.name, &c.mysql_type))
+        .collect()
+}
+
 /// Fails when `spec`, a Parquet table, gives a column another type than the Parquet table
 /// `what` has (a table of another format is being switched: its files are all rewritten).
 pub fn same_types(
@@ -250,5 +280,37 @@ mod tests {
         let (merged, added, _) = merge_columns(&[], &cols(&["X", "y"]));
         assert_eq!(merged[0].name, "x");
         assert_eq!(added, ["x", "y"]);
+    }
+
+    #[test]
+    fn a_switch_of_format_retypes_every_column_the_catalog_has() {
+        let spec = |format| TableSpec {
+            table: "t".into(),
+            raw_table: "openedx_raw_t".into(),
+            view: "openedx_table_t".into(),
+            location: "s3://b/openedx/t/".into(),
+            columns: vec![],
+            partition_keys: vec![CatalogColumn::new("lms", "varchar(255)")],
+            view_order: None,
+            format,
+            view_select: None,
+            dedup: None,
+        };
+        // `gone` is no longer in the source: it stays, typed for the new format.
+        let csv = vec![
+            CatalogColumn::new("id", "int(11)"),
+            CatalogColumn::new("gone", "datetime(6)"),
+        ];
+        let parquet = columns_in_format(
+            csv.clone(),
+            Some(TableFormat::Csv),
+            &spec(TableFormat::Parquet),
+        );
+        let types: Vec<&str> = parquet.iter().map(|c| c.glue_type.as_str()).collect();
+        assert_eq!(types, ["bigint", "timestamp"]);
+        let back = columns_in_format(parquet, Some(TableFormat::Parquet), &spec(TableFormat::Csv));
+        assert_eq!(back, csv);
+        let same = columns_in_format(csv.clone(), Some(TableFormat::Csv), &spec(TableFormat::Csv));
+        assert_eq!(same, csv);
     }
 }

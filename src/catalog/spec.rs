@@ -6,10 +6,10 @@ use anyhow::Result;
 use super::api::{CatalogColumn, Dedup, TableFormat, TableSpec};
 use super::keys::lake_url;
 use super::names::{raw_table_name, view_name};
-use super::plan::hive_type;
+pub use super::plan::file_column;
 use crate::config::{Config, TableConfig};
 use crate::lake::Layout;
-use crate::table::{sql_type, Column, TablePlan};
+use crate::table::{Column, TablePlan};
 
 /// Catalog columns of source columns (name and MySQL column type), in CSV.
 pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
@@ -17,17 +17,6 @@ pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
         .iter()
         .map(|c| CatalogColumn::new(&c.name, &c.column_type))
         .collect()
-}
-
-/// The raw table's column for a source column (name and MySQL column type) in `format`:
-/// every CSV column is a `string` the view decodes; a Parquet column has its stored type.
-pub fn file_column(format: TableFormat, name: &str, mysql_type: &str) -> CatalogColumn {
-    match format {
-        TableFormat::Parquet => {
-            CatalogColumn::typed(name, &hive_type(sql_type(mysql_type)), mysql_type)
-        }
-        _ => CatalogColumn::new(name, mysql_type),
-    }
 }
 
 /// The catalog spec of a configured table, from its source plan.

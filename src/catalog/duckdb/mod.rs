@@ -20,7 +20,7 @@ use super::api::{
     Catalog, CatalogColumn, Deletes, ExistingTable, PartitionSpec, SyncReport, TableFormat,
     TableSpec,
 };
-use super::plan::{merge_columns, same_types};
+use super::plan::{columns_in_format, merge_columns, same_types};
 use super::view::{create_view_sql, duckdb::DuckDb, quote_literal, spec_view};
 use crate::config::{Config, LakeLocation};
 use crate::store::Store;
@@ -220,10 +220,14 @@ impl Catalog for DuckDbCatalog {
         for _ in 0..MAX_ATTEMPTS {
             let (mut file, version) = self.read().await?;
             let existing = file.entry(db, &spec.raw_table).cloned();
-            let old_columns = existing
-                .as_ref()
-                .map(|s| s.entry.catalog_columns())
-                .unwrap_or_default();
+            let old_columns = match &existing {
+                Some(s) => columns_in_format(
+                    s.entry.catalog_columns(),
+                    format_of_name(&s.entry.format),
+                    spec,
+                ),
+                None => Vec::new(),
+            };
             if let Some(old) = &existing {
                 let keys: Vec<String> =
                     spec.partition_keys.iter().map(|k| k.name.clone()).collect();

@@ -16,7 +16,9 @@ use crate::catalog::api::{
     PartitionSpec, Polling, SyncReport, TableDefinition, TableSpec, MAX_CREATE_BATCH,
     MAX_DELETE_BATCH, MAX_UPDATE_BATCH, VIEW_HASH_PARAMETER, VIRTUAL_VIEW,
 };
-use crate::catalog::plan::{merge_columns, plan_partitions, same_types, PartitionPlan};
+use crate::catalog::plan::{
+    columns_in_format, merge_columns, plan_partitions, same_types, PartitionPlan,
+};
 use crate::catalog::view::{create_view_sql, spec_view, trino::Trino};
 use crate::config::Config;
 
@@ -273,10 +275,10 @@ impl Catalog for GlueCatalog {
                 bail!("Glue {db}.{} is a view, not a table (drop it or set the table's raw_table name)", spec.raw_table);
             }
         }
-        let old_columns = existing
-            .as_ref()
-            .map(|t| t.columns.clone())
-            .unwrap_or_default();
+        let old_columns = match &existing {
+            Some(t) => columns_in_format(t.columns.clone(), t.format(), spec),
+            None => Vec::new(),
+        };
         if let Some(old) = &existing {
             same_types(
                 spec,
