@@ -47,3 +47,21 @@ seed() {
   # Metadata only: InnoDB changes a table comment without copying the table.
   mariadb -h127.0.0.1 -uopenedx -popenedx "$DB" -e "ALTER TABLE courseware_studentmodule COMMENT = '$mark'"
 }
+
+# The columns edlake reads from courseware_studentmodule of $DB, in its order: data
+# columns, then the partition column.
+columns() {
+  mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "
+    SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME = 'course_id', ORDINAL_POSITION)
+    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'courseware_studentmodule'"
+}
+
+# write_raw_scan DIR: DIR/raw_scan, the baseline every benchmark divides by: `mariadb
+# --batch --quick` of the same columns into DIR/raw.tsv (made executable by the caller).
+write_raw_scan() {
+  cat > "$1/raw_scan" <<SH
+#!/bin/sh
+exec mariadb --batch --quick -h127.0.0.1 -uopenedx -popenedx $DB \
+  -e "SELECT $(columns) FROM courseware_studentmodule" > "$1/raw.tsv"
+SH
+}

@@ -35,20 +35,9 @@ QUERY="SELECT course_id, avg(grade) FROM openedx_table_courseware_studentmodule 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The columns edlake reads, in its order: data columns, then the partition column.
-columns() {
-  mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "
-    SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME = 'course_id', ORDINAL_POSITION)
-    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'courseware_studentmodule'"
-}
-
 # Each contender is a small script, so /usr/bin/time measures exactly that process tree.
 write_contenders() {
-  cat > "$work/raw_scan" <<SH
-#!/bin/sh
-exec mariadb --batch --quick -h127.0.0.1 -uopenedx -popenedx $DB \
-  -e "SELECT $(columns) FROM courseware_studentmodule" > "$work/raw.tsv"
-SH
+  write_raw_scan "$work"
   local extract="./target/release/edlake --config config/edlake.toml extract --table courseware_studentmodule --full"
   for format in csv parquet; do
     cat > "$work/extract_$format" <<SH

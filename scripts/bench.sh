@@ -27,20 +27,9 @@ BUCKET=edlake-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The columns edlake reads, in its order: data columns, then the partition column.
-columns() {
-  mariadb -h127.0.0.1 -uopenedx -popenedx -N -e "
-    SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME = 'course_id', ORDINAL_POSITION)
-    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'courseware_studentmodule'"
-}
-
 # Each contender is a small script, so /usr/bin/time measures exactly that process tree.
 write_contenders() {
-  cat > "$work/raw_scan" <<SH
-#!/bin/sh
-exec mariadb --batch --quick -h127.0.0.1 -uopenedx -popenedx $DB \
-  -e "SELECT $(columns) FROM courseware_studentmodule" > "$work/raw.tsv"
-SH
+  write_raw_scan "$work"
   local local_env="EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL=$work/lake EDLAKE_LOG=warn"
   local s3_env="EDLAKE_MYSQL__PASSWORD=openedx EDLAKE_DATALAKE__URL=s3://$BUCKET \
   EDLAKE_DATALAKE__ENDPOINT=$EDLAKE_TEST_S3_ENDPOINT EDLAKE_DATALAKE__SPOOL_DIR=$work/spool EDLAKE_LOG=warn \
