@@ -154,6 +154,7 @@ pub struct TableDefinition {
 /// When a sync may delete the partitions Glue has and the lake listing does not (docs/
 /// catalog.md, "Who deletes partitions"). A partition is deleted only when it is proven
 /// stale by a process holding the table's lease.
+#[derive(Clone, Copy)]
 pub enum Deletes<'a> {
     /// `desired` was listed under the table's lease, which every writer of the table
     /// holds: what it lacks is gone.

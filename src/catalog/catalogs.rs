@@ -86,11 +86,6 @@ impl Catalogs {
     ) -> Result<SyncReport> {
         let mut merged: Option<SyncReport> = None;
         for backend in &self.backends {
-            let deletes = match &deletes {
-                Deletes::Listed => Deletes::Listed,
-                Deletes::Never => Deletes::Never,
-                Deletes::Relist(list) => Deletes::Relist(*list),
-            };
             let report = backend.sync_table(spec, desired, deletes, dry_run).await?;
             merged = Some(match merged {
                 None => report,
