@@ -33,10 +33,13 @@ pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
     }
 }
 
-/// Glue values of a partition written with `values` (the table's `partition_by` values):
-/// `lms` first; NULL and '' are Hive's default partition, as in the path.
-pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String> {
-    std::iter::once(lms_host.to_string())
+/// Glue values of a partition of this installation written with `values` (the table's
+/// `partition_by` values): the base partitions' values first; NULL and '' are Hive's
+/// default partition, as in the path.
+pub fn partition_values(layout: &Layout, values: &[Option<String>]) -> Vec<String> {
+    layout
+        .base_values()
+        .into_iter()
         .chain(values.iter().map(|v| match v.as_deref() {
             None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
             Some(v) => v.to_string(),
@@ -44,8 +47,8 @@ pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String
         .collect()
 }
 
-/// Partitions of this LMS that have files in the lake, from the keys under its `lms=`
-/// directory. Keys that do not follow the table's layout are skipped with a warning.
+/// Partitions of this installation that have files in the lake, from the keys under its
+/// base partitions' directory. Keys that do not follow the table's layout are skipped with a warning.
 pub fn partitions_from_keys(
     config: &Config,
     table: &TableConfig,
@@ -63,8 +66,8 @@ pub fn partitions_from_files(
     suffix: &str,
     location: LakeLocation,
 ) -> Result<Vec<PartitionSpec>> {
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let lms_dir = layout.lms_dir(&table.name);
+    let layout = config.layout();
+    let base_dir = layout.base_dir(&table.name);
     let columns: Vec<String> = table
         .partition_by
         .iter()
@@ -75,7 +78,7 @@ pub fn partitions_from_files(
         if !key.ends_with(suffix) {
             continue;
         }
-        let Some(rest) = key.strip_prefix(&lms_dir) else {
+        let Some(rest) = key.strip_prefix(&base_dir) else {
             continue;
         };
         let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
@@ -100,9 +103,9 @@ pub fn partitions_from_files(
             .flatten();
         match parsed {
             Some(values) => {
-                let dir = format!("{lms_dir}{}", &rest[..dir_len]);
+                let dir = format!("{base_dir}{}", &rest[..dir_len]);
                 found.insert(
-                    partition_values(&config.lms_host, &values),
+                    partition_values(&layout, &values),
                     location_url(location.clone(), &dir)?,
                 );
             }

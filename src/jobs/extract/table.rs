@@ -210,7 +210,7 @@ pub async fn extract_table(
             .iter()
             .map(|p| {
                 Ok(PartitionSpec {
-                    values: catalog::partition_values(&config.lms_host, &p.values),
+                    values: catalog::partition_values(layout, &p.values),
                     location: catalog::lake_url(
                         config,
                         &layout.partition_dir(&table.name, &partition_names, &p.values),
@@ -246,7 +246,7 @@ pub async fn extract_table(
     }
     drop(spool_dir);
 
-    let in_lake = store.list(&layout.lms_dir(&table.name)).await?;
+    let in_lake = store.list(&layout.base_dir(&table.name)).await?;
     if delta.is_none() {
         // Only after every partition is in place: drop the files a full run did not write
         // (partitions whose rows are gone, and the deltas it merged).

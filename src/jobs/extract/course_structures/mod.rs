@@ -110,7 +110,7 @@ pub fn table_config(config: &Config) -> TableConfig {
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
     let table = table_config(config);
     let format = catalog::TableFormat::of(config.format_of(&table));
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let mut view_order: Vec<String> = COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
     // Panorama's column order: course_id second.
     view_order.insert(1, "course_id".into());
@@ -123,10 +123,11 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
             .iter()
             .map(|(n, t)| catalog::spec::file_column(format, n, t))
             .collect(),
-        partition_keys: vec![
-            CatalogColumn::new("lms", "varchar(255)"),
-            CatalogColumn::new("course_id", "varchar(255)"),
-        ],
+        partition_keys: catalog::spec::base_partition_keys(&layout)
+            .into_iter()
+            .chain([CatalogColumn::new("course_id", "varchar(255)")])
+            .collect(),
+        base_keys: layout.base().len(),
         view_order: Some(view_order),
         format,
         view_select: None,
@@ -240,7 +241,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         )
     };
     let in_lake: HashSet<String> = store
-        .list(&layout.lms_dir(TABLE))
+        .list(&layout.base_dir(TABLE))
         .await?
         .into_iter()
         .collect();
@@ -401,7 +402,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             .map(|id| {
                 let values = [Some(id.to_string())];
                 Ok(PartitionSpec {
-                    values: catalog::partition_values(&config.lms_host, &values),
+                    values: catalog::partition_values(layout, &values),
                     location: catalog::lake_url(
                         config,
                         &layout.partition_dir(TABLE, &partition_names, &values),
