@@ -268,8 +268,19 @@ fn needs_escape(ch: char) -> bool {
     )
 }
 
-/// Inverse of [`escape_path_name`], as Hive's `unescapePathName` does it.
+/// Inverse of [`escape_path_name`], and of Panorama's spelling (Python's `quote`, which
+/// also encodes `+`, `@`, space and the UTF-8 bytes of non-ASCII text): `%XX` sequences
+/// that decode to UTF-8 text become that text; otherwise each `%XX` is one character, as
+/// Hive's `unescapePathName` does it. Hive's own names decode the same either way, since
+/// Hive encodes only ASCII characters.
 pub fn unescape_path_name(path: &str) -> String {
+    match percent_encoding::percent_decode_str(path).decode_utf8() {
+        Ok(text) => text.into_owned(),
+        Err(_) => unescape_like_hive(path),
+    }
+}
+
+fn unescape_like_hive(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
@@ -326,6 +337,44 @@ mod tests {
         ] {
             assert_eq!(unescape_path_name(&escape_path_name(v)), v, "{v}");
         }
+    }
+
+    #[test]
+    fn both_spellings_of_a_course_id_decode_to_it() {
+        // Panorama's spelling: Python's urllib.parse.quote(value) (safe = '/').
+        for (id, hive, panorama) in [
+            (
+                "course-v1:Org+X+Run",
+                "course-v1%3AOrg+X+Run",
+                "course-v1%3AOrg%2BX%2BRun",
+            ),
+            (
+                "course-v1:O'Brien+Y+1",
+                "course-v1%3AO%27Brien+Y+1",
+                "course-v1%3AO%27Brien%2BY%2B1",
+            ),
+            (
+                "course-v1:T~X+A.B+R",
+                "course-v1%3AT~X+A.B+R",
+                "course-v1%3AT~X%2BA.B%2BR",
+            ),
+            (
+                "course-v1:UnivCafé+中文+Run",
+                "course-v1%3AUnivCafé+中文+Run",
+                "course-v1%3AUnivCaf%C3%A9%2B%E4%B8%AD%E6%96%87%2BRun",
+            ),
+            (
+                "ccx-v1:edX+D+ccx@3",
+                "ccx-v1%3AedX+D+ccx@3",
+                "ccx-v1%3AedX%2BD%2Bccx%403",
+            ),
+        ] {
+            assert_eq!(escape_path_name(id), hive);
+            assert_eq!(unescape_path_name(hive), id);
+            assert_eq!(unescape_path_name(panorama), id, "{panorama}");
+        }
+        // Not UTF-8 once decoded: each %XX is one character, as Hive reads it.
+        assert_eq!(unescape_path_name("a%E9b"), "a\u{e9}b");
     }
 
     #[test]

@@ -82,10 +82,7 @@ pub fn partitions_from_files(
             continue;
         };
         let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let segments: Vec<&str> = rest[..dir_len]
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
+        let segments = partition_segments(&rest[..dir_len]);
         let parsed: Option<Vec<Option<String>>> = (segments.len() == columns.len())
             .then(|| {
                 segments
@@ -104,10 +101,19 @@ pub fn partitions_from_files(
         match parsed {
             Some(values) => {
                 let dir = format!("{base_dir}{}", &rest[..dir_len]);
-                found.insert(
-                    partition_values(&layout, &values),
-                    location_url(location.clone(), &dir)?,
-                );
+                let own = dir == layout.partition_dir(&table.name, &columns, &values);
+                let url = location_url(location.clone(), &dir)?;
+                // The same partition in two spellings (a Panorama lake before edlake's
+                // first full run): edlake's own folder is the one to read.
+                let entry = found.entry(partition_values(&layout, &values));
+                match own {
+                    true => {
+                        entry.insert_entry(url);
+                    }
+                    false => {
+                        entry.or_insert(url);
+                    }
+                }
             }
             None => tracing::warn!(
                 table = %table.name, key = %key,
@@ -119,6 +125,24 @@ pub fn partitions_from_files(
         .into_iter()
         .map(|(values, location)| PartitionSpec { values, location })
         .collect())
+}
+
+/// The `name=value` directories of a partition path (`a=1/b=2/`). A directory without `=`
+/// continues the value before it: Panorama's spelling keeps `/` in a value, so an old-style
+/// course id `MITx/6.002x/2012_Fall` nests (`course_id=MITx/6.002x/2012_Fall/`). Both
+/// spellings escape a value's own `=`, so an `=` always starts a directory of its own.
+fn partition_segments(path: &str) -> Vec<String> {
+    let mut segments: Vec<String> = Vec::new();
+    for part in path.split('/').filter(|s| !s.is_empty()) {
+        match segments.last_mut() {
+            Some(last) if !part.contains('=') => {
+                last.push_str("%2F");
+                last.push_str(part);
+            }
+            _ => segments.push(part.to_string()),
+        }
+    }
+    segments
 }
 
 #[cfg(test)]
@@ -148,11 +172,20 @@ mod tests {
             format!("{dir}courseware_studentmodule.csv"),
             format!("{dir}course_id=a/extra=b/courseware_studentmodule.csv"),
             format!("{dir}course_id=a/notes.txt"),
+            // Panorama's spelling: the same partition as the first, in a folder of its own
+            // (edlake's is the one registered), and a nested old-style id.
+            format!("{dir}course_id=course-v1%3AOrg%2BX%2BRun/courseware_studentmodule.csv"),
+            format!("{dir}course_id=MITx/6.002x/2012_Fall/courseware_studentmodule.csv"),
+            format!("{dir}course_id=course-v1%3ACaf%C3%A9%2BY/courseware_studentmodule.csv"),
         ];
         let found = partitions_from_keys(&config, &table, &keys).unwrap();
         assert_eq!(
             found,
             vec![
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "MITx/6.002x/2012_Fall".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=MITx/6.002x/2012_Fall/"),
+                },
                 PartitionSpec {
                     values: vec![
                         "lms.example.com".into(),
@@ -161,6 +194,10 @@ mod tests {
                     location: format!(
                         "s3://bucket/root/{dir}course_id=__HIVE_DEFAULT_PARTITION__/"
                     ),
+                },
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "course-v1:Café+Y".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=course-v1%3ACaf%C3%A9%2BY/"),
                 },
                 PartitionSpec {
                     values: vec!["lms.example.com".into(), "course-v1:Org+X+Run".into()],

@@ -343,24 +343,6 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         );
     }
 
-    // Courses no longer listed (deleted, or no longer published) leave the lake.
-    let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
-    let stale: Vec<String> = in_lake
-        .iter()
-        // Any format's: after a switch of format, the other format's files go too.
-        .filter(|k| Format::is_table_file(k) && !listed_keys.contains(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        fence.check()?;
-        tracing::info!(
-            count = stale.len(),
-            "removing course structures of inactive courses"
-        );
-        store.delete(&stale).await?;
-    }
-    report.stale_removed = stale.len();
-
     // Record what the lake now holds: the versions just written, the unchanged ones, and
     // for a failed course (unreadable structure or unusable index row) its previous
     // version (its old file stays until it succeeds).
@@ -418,6 +400,25 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         tracing::info!(table = TABLE, catalogs = %catalog.describe(), "catalog: {}", synced.summary());
         report.catalog = Some(synced);
     }
+    // Courses no longer listed (deleted, or no longer published) leave the lake, and so do
+    // another spelling's folders of a listed course (Panorama's `%2B`): only now that the
+    // catalogs point at this run's folders, so no course reads as empty meanwhile.
+    let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
+    let stale: Vec<String> = in_lake
+        .iter()
+        // Any format's: after a switch of format, the other format's files go too.
+        .filter(|k| Format::is_table_file(k) && !listed_keys.contains(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        fence.check()?;
+        tracing::info!(
+            count = stale.len(),
+            "removing course structures of inactive courses"
+        );
+        store.delete(&stale).await?;
+    }
+    report.stale_removed = stale.len();
     Ok(report)
 }
 
