@@ -68,7 +68,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rdp_model import TABLES, World, truth_tables  # noqa: E402
-from rdp_write import (Events, Gpg, make_key, parse_sql, remove_home, sql_file,  # noqa: E402
+from rdp_write import (Events, Gpg, make_key, remove_home, sql_file, stop_agent,  # noqa: E402
                        temp_home, truncate_copy, write_event_file)
 
 
@@ -139,7 +139,11 @@ def write_zip(args, gpg, k, name, date, org, members):
                     with open(tmp, "rb") as f:
                         data = f.read()
                     member += ".gpg"
-                z.writestr("%s/%s" % (name, member), data)
+                # A fixed time per package keeps the zip bytes deterministic.
+                info = zipfile.ZipInfo("%s/%s" % (name, member), date_time=(date.year, date.month, date.day, 6, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                z.writestr(info, data)
                 listed.append({"name": "%s/%s" % (name, member), "kind": kind, "rows": nrows, "encrypted": enc})
         os.replace(path + ".part", path)
     finally:
@@ -299,13 +303,21 @@ def main(argv):
             args.gnupghome = args.gnupghome or os.path.join(args.faults, "gnupg")
             args.recipient = make_key(args.gnupghome)
             print("made test key %s in %s" % (args.recipient, args.gnupghome))
-        write_faults(args)
+        try:
+            write_faults(args)
+        finally:
+            if args.make_key:
+                stop_agent(args.gnupghome)
         return 0
     if not args.out:
         raise SystemExit("--out DIR is required (or --self-test, or --faults DIR)")
-    generate(args)
-    if args.faults:
-        write_faults(args)
+    try:
+        generate(args)
+        if args.faults:
+            write_faults(args)
+    finally:
+        if args.make_key and args.gnupghome:
+            stop_agent(args.gnupghome)  # the agent gpg started for the new home; gpg restarts it on demand
     return 0
 
 

@@ -219,7 +219,7 @@ class World:
         cids = sorted(self.courses)
         first_org = [c for c in cids if self.courses[c]["org"] == self.orgs[0]]
         old, c101, c102, c103 = (next(c for c in first_org if "+%s+" % k in c) for k in ("EX100x", "EX101x", "EX102x", "EX103x"))
-        week0 = self.dates[0]
+        week0 = dt.datetime.combine(self.dates[0], dt.time(9, 15, 30))
         for i, uid in enumerate(sorted(x for x in u if x >= 1000)):
             if i < 4:
                 targets = [old, c101]     # learners in two courses (EX100x leaves the export)
@@ -227,6 +227,8 @@ class World:
                 targets = [c101, c102]
             else:
                 targets = [cids[i % len(cids)]] if cids[i % len(cids)] not in (c103, old) else [c102]
+            if i == 12:
+                targets = [old]           # only in the course the export drops after week 2
             if i == 5 and len(self.orgs) > 1:
                 targets = [c101] + [c for c in cids if self.courses[c]["org"] == self.orgs[1]]  # two orgs
             for cid in targets:
@@ -236,6 +238,7 @@ class World:
                 self.enroll_user(staff, cid, week0 - dt.timedelta(days=40), mode="honor")
                 self.roles.append((self.courses[cid]["org"], cid, staff, "staff"))
         self.pitfalls["two_courses"] = "users 1000-1003 in %s and %s (both in weeks 1-2)" % (old, c101)
+        self.pitfalls["dropped_course"] = "%s is only in weeks 1-2; user 1012 only there (truth: the week-2 rows)" % old
         self.special = {"old": old, "c101": c101, "c102": c102, "c103": c103, "staff": staff}
 
     def enroll_user(self, uid, cid, when, mode=None):

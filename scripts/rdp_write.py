@@ -139,7 +139,9 @@ class Events:
 
     def make(self, at, received_at=None, kind=None):
         r = self.rng
-        uid, cid = self.pairs[r.randrange(len(self.pairs))]
+        # Only learners enrolled by then (the world holds the last export's enrollments).
+        pairs = [p for p in self.pairs if self.world.enroll[p]["created"] <= at] or self.pairs
+        uid, cid = pairs[r.randrange(len(pairs))]
         user = self.world.users[uid]
         name, source = kind or self.NAMES[r.randrange(len(self.NAMES) - 1)]
         probs = self.world.problems(cid)
