@@ -42,7 +42,8 @@ en_us/data/source/internal_data_formats/):
     course_structure.rst), json.dumps(indent=2, sort_keys=True).
   * Also in the package, not database tables: `{org}-{course}-{run}-{site}.mongo`
     (forums, mongoexport JSON lines; EXP ForumsTask) and
-    `email-opt-in/{org}-email_opt_in-{site}-analytics.csv` (DOC institution_data.rst).
+    `{org}-email_opt_in-{site}-analytics.csv` (EXP OrgEmailOptInTask; DOC
+    institution_data.rst puts it under `email-opt-in/`).
   * Daily event file `{org}-{site}-events-{date}.log.gz.gpg`, org lower-cased, site
     `edx` or `edge` (not `prod`), in `{org}/{site}/events/{year}/` of the edx-course-data
     bucket (PIPE export/event_exports.py output_path_for_key; DOC package.rst). gzip,
@@ -118,7 +119,8 @@ def write_packages(args, world, gpg, report):
                 if world.courses[cid]["org"] == org and cid in [c for c, v in world.courses.items() if k in v["weeks"]]:
                     u = world.users[uid]
                     w.writerow([uid, u["username"], u["email"], (u["profile"] or {}).get("name", ""), cid, "True", "2025-09-01 10:00:00"])
-            members.append(("email-opt-in/%s-email_opt_in-%s-analytics.csv" % (org, args.site), buf.getvalue().encode(), "email_opt_in", None))
+            # EXP OrgTask: at the top of the directory (DOC institution_data.rst says email-opt-in/).
+            members.append(("%s-email_opt_in-%s-analytics.csv" % (org, args.site), buf.getvalue().encode(), "email_opt_in", None))
             report.append(write_zip(args, gpg, k, name, date, org, members))
     return snapshots
 
@@ -131,6 +133,10 @@ def write_zip(args, gpg, k, name, date, org, members):
     work = tempfile.mkdtemp(prefix="rdpz-", dir=args.out)
     try:
         with zipfile.ZipFile(path + ".part", "w", zipfile.ZIP_DEFLATED) as z:
+            # `zip -r` stores the directory itself as an entry too.
+            folder = zipfile.ZipInfo(name + "/", date_time=(date.year, date.month, date.day, 6, 0, 0))
+            folder.external_attr = (0o40755 << 16) | 0x10
+            z.writestr(folder, b"")
             for i, (member, data, kind, nrows) in enumerate(members):
                 enc = encrypted(args, k, i)
                 if enc:
@@ -182,15 +188,15 @@ def write_events(args, world, gpg):
 
 
 def generate(args):
-    os.makedirs(args.out, exist_ok=True)
     gpg = None
+    if not args.plain and not args.make_key and not (args.gnupghome and args.recipient):
+        raise SystemExit("encryption needs --gnupghome and --recipient (or --make-key, or --plain)")
+    os.makedirs(args.out, exist_ok=True)
     if not args.plain:
         if args.make_key:
             args.gnupghome = args.gnupghome or os.path.join(args.out, "gnupg")
             args.recipient = make_key(args.gnupghome)
             print("made test key %s in %s" % (args.recipient, args.gnupghome))
-        if not (args.gnupghome and args.recipient):
-            raise SystemExit("encryption needs --gnupghome and --recipient (or --make-key, or --plain)")
         gpg = Gpg(args.gnupghome, args.recipient)
     world = World(args.seed, args.weeks, dt.date.fromisoformat(args.start), args.orgs, args.learners)
     packages = []

@@ -327,7 +327,9 @@ class World:
             u[1011]["profile"].update({"name": "", "bio": None, "goals": None, "mailing_address": None, "city": None})
             self.pitfalls["retired"] = "user 1011 retired in week 4 (username/email rewritten)"
             cert = next(iter(sorted(self.certs)))
-            self.certs[cert].update({"status": "downloadable", "modified_date": at})
+            flip = {"downloadable": "notpassing", "notpassing": "downloadable"}
+            self.certs[cert].update({"status": flip[self.certs[cert]["status"]], "modified_date": at})
+            self.pitfalls["cert_change"] = "certificate of %s changes status in week 4" % (cert,)
         for k in sorted(self.modules):
             if r.random() < 0.1:
                 self.modules[k]["modified"] = at + dt.timedelta(seconds=k[0])

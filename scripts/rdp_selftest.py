@@ -44,7 +44,8 @@ def self_test(parse_args, generate, write_faults):
         newest = pkgs[-1]
         with zipfile.ZipFile(os.path.join(out, newest["file"])) as z:
             names = z.namelist()
-            check(all(n.startswith(newest["file"].split("/")[-1][:-4] + "/") for n in names), "zip members sit in {org}-{date}/")
+            top = newest["file"].split("/")[-1][:-4] + "/"
+            check(names[0] == top and all(n.startswith(top) for n in names), "zip members sit in {org}-{date}/")
             name = member(z, "DelftX-EX101x-2T2026-auth_userprofile-prod-analytics.sql")
             raw = z.read(name)
             h103 = z.read(member(z, "DelftX-EX103x-3T2026-grades_persistentcoursegrade-prod-analytics.sql"))
