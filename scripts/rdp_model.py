@@ -173,6 +173,7 @@ class World:
             "show_country": 0, "date_of_birth": None, "interesting_tags": "", "ignored_tags": "",
             "email_tag_filter_strategy": 0, "display_tag_filter_strategy": 0,
             "consecutive_days_visit_count": 0,
+            "username_at_signup": username,  # events use it: a later retirement rewrites username
             "hash_id": hashlib.md5(("hash%d-%d" % (self.seed, uid)).encode()).hexdigest(),
             "profile": {
                 "id": uid + 100000, "user_id": uid, "name": name, "language": "", "location": "",

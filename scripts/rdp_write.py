@@ -158,7 +158,7 @@ class Events:
                    "user_agent": "Mozilla/5.0", "host": self.host}
         if received_at is not None:
             context["received_at"] = event_time(received_at)
-        ev = {"name": name, "event_type": name, "time": event_time(at), "username": user["username"],
+        ev = {"name": name, "event_type": name, "time": event_time(at), "username": user["username_at_signup"],
               "event_source": source, "context": context,
               "event": json.dumps(payload) if source == "browser" else payload,
               "page": "https://%s/courses/%s/courseware" % (self.host, cid) if source == "browser" else None,
