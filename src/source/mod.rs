@@ -2,4 +2,5 @@
 
 pub mod course_structures;
 pub mod mysql;
+pub mod research_package;
 pub mod tracking_logs;
