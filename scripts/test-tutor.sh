@@ -49,7 +49,10 @@ fi
 if ! "$TUTOR_VENV/bin/python" - "$TUTOR_SPEC" <<'PY' 2>/dev/null; then
 import sys
 from importlib.metadata import version
-from packaging.requirements import Requirement
+try:
+    from packaging.requirements import Requirement
+except ImportError:  # a venv with nothing but pip yet
+    from pip._vendor.packaging.requirements import Requirement
 req = Requirement(sys.argv[1])
 sys.exit(0 if req.specifier.contains(version(req.name)) else 1)
 PY

@@ -298,7 +298,6 @@ def check_dockerfile(problems, tutor):
         if p.returncode != 0:
             problems.append("hadolint: " + (p.stdout + p.stderr).strip())
         lint = "hadolint clean"
-    shutil.rmtree(tutor.root / "data", ignore_errors=True)
     return f"images build edlake: tag {cfg['EDLAKE_DOCKER_IMAGE']}, --build-context {stage_name}=<checkout>; build stage = repository's, runtime = repository's + busybox; {lint}"
 
 
