@@ -27,6 +27,7 @@ from deploy_checks.tutor_local import (  # noqa: E402
     check_dockerfile,
     check_edlake_configs,
     check_init_task,
+    check_launch,
     check_secrets,
 )
 
@@ -127,6 +128,7 @@ def main():
         if "local" in roots:
             run_check("local: do commands", check_do_commands, roots["local"])
             run_check("local: image", check_dockerfile, roots["local"])
+            run_check("local: launch", check_launch, roots["local"])
         admin = mysql_admin()
         init = Tutor(tmp / "init", tmp / "docker.log")
         run_check("init task on MariaDB", check_init_task, init, admin)

@@ -357,3 +357,15 @@ def check_init_task(problems, tutor, admin):
                        env={**env, "MYSQL_PWD": password}, capture_output=True)
     return (f"do init --limit edlake's script, run twice against {host}:{port}: {test_user} has SELECT on "
             f"{cfg['EDLAKE_MYSQL_DATABASE']}.* only, cannot create tables, and edlake extracts auth_user with it")
+
+
+def check_launch(problems, tutor):
+    """`tutor local launch` builds edlake's image (there is none to pull) and runs its init task."""
+    cfg = tutor.config()
+    calls = tutor.docker_calls(lambda: tutor.run("local", "launch", "--non-interactive"))
+    builds = [a for a in calls if a[:2] == ["buildx", "build"]]
+    if not any(f"--tag={cfg['EDLAKE_DOCKER_IMAGE']}" in a for a in builds):
+        problems.append(f"local launch built no {cfg['EDLAKE_DOCKER_IMAGE']}: {builds}")
+    if job_call(calls, "edlake-mysql-job") is None:
+        problems.append("local launch did not run the init task in edlake-mysql-job")
+    return f"local launch builds {cfg['EDLAKE_DOCKER_IMAGE']} and runs edlake's init task ({len(calls)} docker calls)"

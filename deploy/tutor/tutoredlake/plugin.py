@@ -97,6 +97,15 @@ with open(HERE / "templates" / "edlake" / "tasks" / "mysql" / "init", encoding="
 hooks.Filters.IMAGES_BUILD.add_item(
     ("edlake", ("plugins", "edlake", "build", "edlake"), "{{ EDLAKE_DOCKER_IMAGE }}", ())
 )
+
+
+@hooks.Filters.IMAGES_BUILD_REQUIRED.add()
+def _build_edlake_on_launch(images: list[str], context_name: str) -> list[str]:
+    # `tutor local launch` builds the image (no public one to pull); with a prebuilt
+    # EDLAKE_DOCKER_IMAGE, `tutor local launch --skip-build` (Tutor local builds nothing else).
+    return [*images, "edlake"]
+
+
 hooks.Filters.IMAGES_PULL.add_item(("edlake", "{{ EDLAKE_DOCKER_IMAGE }}"))
 hooks.Filters.IMAGES_PUSH.add_item(("edlake", "{{ EDLAKE_DOCKER_IMAGE }}"))
 
