@@ -95,6 +95,12 @@ def check_k8s(problems, tutor):
         problems.append(f"no {k}/{n} in the rendered k8s environment")
     for k, n in sorted(have - want):
         problems.append(f"unexpected {k}/{n} (lake {cfg['EDLAKE_LAKE_URL'] or 'local'})")
+    # Removal is one kubectl delete by this label (docs/tutor.md): what a Job of `tutor k8s do`
+    # creates is named by Tutor and expires by itself.
+    for _, d in objs:
+        labels = (d["metadata"].get("labels") or {})
+        if "edlake" in d["metadata"]["name"] and d["kind"] != "Job" and labels.get("app.kubernetes.io/name") != "edlake":
+            problems.append(f"{kind_name(d)} lacks the label app.kubernetes.io/name=edlake")
     if ("edlake-sidecar-config" in generated) != sidecar:
         problems.append(f"ConfigMap edlake-sidecar-config generated: {'edlake-sidecar-config' in generated}, sidecar expected: {sidecar}")
     if "edlake-config" not in generated:
@@ -227,6 +233,9 @@ def kustomize_build(problems, tutor, sidecar):
     has = lms is not None and container(pod_spec(lms), "edlake") is not None
     if has != sidecar:
         problems.append(f"kustomize build: sidecar in Deployment/lms is {has}, expected {sidecar}")
+    for d in docs:
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("edlake") and d["metadata"].get("labels", {}).get("app.kubernetes.io/name") != "edlake":
+            problems.append(f"kustomize build: {kind_name(d)} lacks the label app.kubernetes.io/name=edlake")
     names = {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"}
     for _, d in [(None, x) for x in docs if x["kind"] in ("CronJob", "Deployment", "Job")]:
         for v in pod_spec(d).get("volumes", []):
