@@ -310,7 +310,7 @@ def check_init_task(problems, tutor, admin):
     test_user = "edlake_tutor_test"
     tutor.run("plugins", "enable", "edlake")
     tutor.run("config", "save", "--set", f"MYSQL_ROOT_USERNAME={user}", "--set", f"MYSQL_ROOT_PASSWORD={password}",
-              "--set", f"EDLAKE_MYSQL_HOST={host}", "--set", f"EDLAKE_MYSQL_PORT={port}",
+              "--set", f"MYSQL_HOST={host}", "--set", f"MYSQL_PORT={port}",
               "--set", f"EDLAKE_MYSQL_USERNAME={test_user}", "--set", "EDLAKE_COURSE_STRUCTURES=false")
     cfg = tutor.config()
     script = job_call(tutor.docker_calls(lambda: tutor.run("local", "do", "init", "--limit", "edlake")), "edlake-mysql-job")
