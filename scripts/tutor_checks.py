@@ -24,6 +24,7 @@ from deploy_checks.tutor_k8s import check_k8s  # noqa: E402
 from deploy_checks.tutor_local import (  # noqa: E402
     check_compose,
     check_do_commands,
+    check_docs_settings,
     check_dockerfile,
     check_edlake_configs,
     check_init_task,
@@ -129,6 +130,7 @@ def main():
             run_check("local: do commands", check_do_commands, roots["local"])
             run_check("local: image", check_dockerfile, roots["local"])
             run_check("local: launch", check_launch, roots["local"])
+            run_check("docs: settings", check_docs_settings, roots["local"])
         admin = mysql_admin()
         init = Tutor(tmp / "init", tmp / "docker.log")
         run_check("init task on MariaDB", check_init_task, init, admin)

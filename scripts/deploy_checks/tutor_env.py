@@ -146,3 +146,17 @@ def mysql_admin():
         return None
     u = urlparse(url)
     return unquote(u.username or ""), unquote(u.password or ""), u.hostname or "127.0.0.1", u.port or 3306
+
+
+# The plugin's own settings as declared (templates unrendered), from its module.
+PLUGIN_SETTINGS = """
+import json
+from tutoredlake.plugin import config
+print(json.dumps({"defaults": config["defaults"], "unique": config["unique"]}))
+"""
+
+
+def plugin_settings(tutor):
+    python = str(Path(tutor.exe).parent / "python")
+    p = subprocess.run([python, "-c", PLUGIN_SETTINGS], env=tutor.env, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from deploy_checks.tutor_env import Skip, compose_config, read_env_file
+from deploy_checks.tutor_env import Skip, compose_config, plugin_settings, read_env_file
 from deploy_checks.tutor_k8s import SECRETS_DIR, uses_sidecar
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -369,3 +369,23 @@ def check_launch(problems, tutor):
     if job_call(calls, "edlake-mysql-job") is None:
         problems.append("local launch did not run the init task in edlake-mysql-job")
     return f"local launch builds {cfg['EDLAKE_DOCKER_IMAGE']} and runs edlake's init task ({len(calls)} docker calls)"
+
+
+def check_docs_settings(problems, tutor):
+    """docs/tutor.md's table lists every setting of the plugin, with its default."""
+    declared = plugin_settings(tutor)
+    rows = dict(re.findall(r"^\| `(EDLAKE_[A-Z0-9_]+)` \| ([^|]+) \|", (REPO / "docs" / "tutor.md").read_text(), re.M))
+    for key, value in declared["defaults"].items():
+        name = f"EDLAKE_{key}"
+        want = f"`{str(value).lower() if isinstance(value, bool) else value}`" if value != "" else '`""`'
+        if name not in rows:
+            problems.append(f"docs/tutor.md: no row for {name}")
+        elif rows[name].strip() != want and not (key == "MONGODB_URL" and rows[name].startswith("from ")):
+            problems.append(f"docs/tutor.md: {name} default {rows[name].strip()}, the plugin's is {want}")
+    for key in declared["unique"]:
+        if "(unique)" not in rows.get(f"EDLAKE_{key}", ""):
+            problems.append(f"docs/tutor.md: EDLAKE_{key} is not documented as generated (unique)")
+    known = {f"EDLAKE_{k}" for k in [*declared["defaults"], *declared["unique"]]}
+    for name in sorted(set(rows) - known):
+        problems.append(f"docs/tutor.md documents {name}, which the plugin does not have")
+    return f"docs/tutor.md lists the plugin's {len(known)} settings with their defaults"
