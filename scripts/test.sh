@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite. Brings the local stack up first (MariaDB and the moto S3 server on
 # 127.0.0.1, installed if missing), then runs every unit and integration test against it,
-# then validates the deployment files offline (scripts/validate-deploy.sh). Arguments go to
+# then validates the deployment files offline (scripts/validate-deploy.sh) and the Tutor
+# plugin's rendered environments (scripts/test-tutor.sh). Arguments go to
 # the test runner (a filter, `--no-capture`, …).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,7 @@ else
 fi
 # After the tests: they built the edlake binary the embedded configs are checked with.
 scripts/validate-deploy.sh || status=$?
+# The Tutor plugin, rendered by a real Tutor 22 (its own venv, .venv-tutor); its init task
+# runs against the stack's MariaDB.
+scripts/test-tutor.sh || status=$?
 exit "$status"

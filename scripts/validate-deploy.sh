@@ -3,7 +3,9 @@
 # cluster, no Docker engine, no network once the tools are installed. The checks themselves
 # are in scripts/validate_deploy.py; this script installs what they need and runs them.
 #
-#   scripts/validate-deploy.sh        one line per check, exit 1 if any failed
+#   scripts/validate-deploy.sh                  one line per check, exit 1 if any failed
+#   scripts/validate-deploy.sh --install-only   install what the checks need, and stop
+#                                               (scripts/test-tutor.sh reuses the tools)
 #
 # Installs, when missing (idempotent; warm runs install nothing and take a few seconds):
 #   * into <repo>/.venv (the venv scripts/stack-up.sh uses): kubernetes-validate (JSON
@@ -61,6 +63,8 @@ PY
   log "pip install ${PIP_SPECS[*]} (into $VENV)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_SPECS[@]}"
 fi
+
+[[ "${1:-}" == --install-only ]] && exit 0
 
 # ------------------------------------------------------------------ tools
 EDLAKE_BIN="${EDLAKE_BIN:-$REPO/target/debug/edlake}"

@@ -29,11 +29,20 @@ from pathlib import Path
 
 import yaml
 from dockerfile_parse import DockerfileParser
-from kubernetes_validate import utils as kv
 
 # No __pycache__ next to the deploy_checks modules: the repository ignores none.
 sys.dont_write_bytecode = True
 from deploy_checks import image_build, pod_credentials  # noqa: E402
+from deploy_checks.k8s_objects import (  # noqa: E402
+    K8S_VERSIONS,
+    container,
+    kind_name,
+    pod_annotations,
+    pod_spec,
+    pod_template,
+    validate_k8s,
+)
+from deploy_checks.k8s_objects import check_pod_references as _check_pod_references  # noqa: E402
 from deploy_checks.strategic_merge import canonical, strategic_merge  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +50,6 @@ K8S = REPO / "deploy" / "k8s"
 SIDECAR = K8S / "sidecar"
 FIXTURE = SIDECAR / "testdata" / "tutor-lms-deployment.yaml"
 COMPOSE = REPO / "deploy" / "compose"
-K8S_VERSIONS = os.environ.get("K8S_VERSIONS", "1.29.0 1.37.0").split()
 # Files kept out of a kustomization on purpose. secret.yaml: `kubectl apply -k` would
 # overwrite the real Secret, created with kubectl, with its placeholders.
 NOT_IN_KUSTOMIZATION = {K8S / "secret.yaml"}
@@ -94,24 +102,6 @@ def rel(p):
     return os.path.relpath(p, REPO)
 
 
-def validate_k8s(obj, where, problems):
-    """Strict schema validation of one object against every K8S_VERSIONS; problems appended."""
-    for version in K8S_VERSIONS:
-        try:
-            kv.validate(obj, version, strict=True)
-        except kv.ValidationError as e:
-            path = ".".join(str(x) for x in e.path)
-            problems.append(f"{where}: {kind_name(obj)} invalid for Kubernetes {version}: {path}: {e.message}")
-        except (kv.SchemaNotFoundError, kv.VersionNotSupportedError, kv.InvalidSchemaError) as e:
-            # kubernetes-validate's CLI only warns on an unknown kind/apiVersion; here it is
-            # an error (a typo in apiVersion would otherwise pass).
-            problems.append(f"{where}: {kind_name(obj)}: {e.message}")
-
-
-def kind_name(obj):
-    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-
-
 def kustomization_files(d):
     """(resources, patches) of the kustomization in d, as paths."""
     k = yaml.safe_load((d / "kustomization.yaml").read_text())
@@ -136,42 +126,8 @@ def manifests():
     return files
 
 
-def pod_template(obj):
-    if obj["kind"] == "CronJob":
-        return obj["spec"]["jobTemplate"]["spec"]["template"]
-    return obj["spec"]["template"]
-
-
-def pod_spec(obj):
-    return pod_template(obj)["spec"]
-
-
-def pod_annotations(obj):
-    return (pod_template(obj).get("metadata") or {}).get("annotations") or {}
-
-
 def check_pod_references(obj, where, problems, known_configmaps, known_secrets):
-    """What schemas cannot see: every mount names a volume of the pod, volume names are
-    unique, and edlake's ConfigMaps/Secrets exist in the repository."""
-    spec = pod_spec(obj)
-    vols = [v["name"] for v in spec.get("volumes", [])]
-    dup = {v for v in vols if vols.count(v) > 1}
-    if dup:
-        problems.append(f"{where}: duplicate volume name(s) {sorted(dup)}")
-    for c in spec.get("initContainers", []) + spec.get("containers", []):
-        for m in c.get("volumeMounts", []):
-            if m["name"] not in vols:
-                problems.append(f"{where}: container {c['name']} mounts {m['name']}, which is no volume of the pod")
-        paths = [m["mountPath"] for m in c.get("volumeMounts", [])]
-        if len(paths) != len(set(paths)):
-            problems.append(f"{where}: container {c['name']} mounts one path twice: {paths}")
-    for v in spec.get("volumes", []):
-        cm = (v.get("configMap") or {}).get("name", "")
-        if cm.startswith("edlake") and cm not in known_configmaps:
-            problems.append(f"{where}: volume {v['name']} uses ConfigMap {cm}, defined nowhere in deploy/k8s")
-        sec = (v.get("secret") or {}).get("secretName", "")
-        if sec.startswith("edlake") and sec not in known_secrets:
-            problems.append(f"{where}: volume {v['name']} uses Secret {sec}, defined nowhere in deploy/k8s")
+    _check_pod_references(obj, where, problems, known_configmaps, known_secrets, "deploy/k8s")
 
 
 def objects_by_kind(kind):
@@ -181,13 +137,6 @@ def objects_by_kind(kind):
             if d.get("kind") == kind:
                 out[d["metadata"]["name"]] = (f, d)
     return out
-
-
-def container(spec, name):
-    for c in spec.get("initContainers", []) + spec.get("containers", []):
-        if c["name"] == name:
-            return c
-    return None
 
 
 def run(cmd, **kw):
@@ -569,7 +518,6 @@ def _(problems):
         lint = run([hl, "--version"]).stdout.strip().replace("Haskell Dockerfile Linter ", "hadolint ") + " clean"
     return (f"{len(froms)} stages from {builder} (needs >= {'.'.join(map(str, need))}: {who}), final USER {user}, "
             f"ENTRYPOINT edlake, --locked, .dockerignore ok; {lint}")
-
 
 
 @check("image-binary")
