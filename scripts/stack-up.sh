@@ -69,6 +69,8 @@ fi
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
 # tests/durable.rs runs edlake under strace to check the order of its fsyncs and renames.
 command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
+# GnuPG: edX research data packages are encrypted (scripts/gen_research_packages.py, `edlake import`).
+command -v gpg >/dev/null 2>&1 || need_pkgs+=(gnupg)
 # shellcheck disable=SC2207
 need_pkgs+=($(python_packages))
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then

@@ -22,4 +22,6 @@ scripts/validate-deploy.sh || status=$?
 # The Tutor plugin, rendered by a real Tutor 22 (its own venv, .venv-tutor); its init task
 # runs against the stack's MariaDB.
 scripts/test-tutor.sh || status=$?
+# The research-package generator checks itself (decrypts, parses back, compares with its truth).
+python3 scripts/gen_research_packages.py --self-test || status=$?
 exit "$status"
