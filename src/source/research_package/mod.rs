@@ -3,6 +3,7 @@
 //! run and table, a `.sql` file (tab-separated text, not SQL) and the course's structure as
 //! JSON; daily event files hold tracking-log lines. Each file may be GPG-encrypted.
 
+pub mod gpg;
 pub mod member;
 pub mod records;
 
