@@ -119,7 +119,10 @@ fn partition_by_accepts_string_or_list() {
     assert_eq!(t.partition_by, vec!["x", "y"]);
     let t: TableConfig = toml::from_str("name = 'a'").unwrap();
     assert!(t.partition_by.is_empty());
-    assert!(!t.optional, "a listed table must exist unless it says otherwise");
+    assert!(
+        !t.optional,
+        "a listed table must exist unless it says otherwise"
+    );
     let t: TableConfig = toml::from_str("name = 'a'\noptional = true").unwrap();
     assert!(t.optional);
 }

@@ -263,6 +263,13 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
     ]);
     for o in outcomes {
         match &o.result {
+            Ok(r) if r.mode == ABSENT => {
+                let mut cells = vec![r.table.clone()];
+                cells.extend(std::iter::repeat_n("-".to_string(), 5));
+                cells.push(ABSENT.into());
+                cells.push("skipped: not in the database (optional table)".into());
+                table.row(cells);
+            }
             Ok(r) => table.row(vec![
                 r.table.clone(),
                 r.rows.to_string(),
