@@ -261,7 +261,7 @@ def gen_submissions(rng, ora_rows, esc, null):
         item_id = len(items) + 1
         items.append([str(item_id), anon, esc(course_id), esc(block), "openassessment"])
         team_id = null
-        if rng.random() < 0.1:  # a team ORA: one team submission, shared by its members
+        if rng.random() < 0.1 or not teams:  # a team ORA (at least one): shared by its members
             key = (course_id, block)
             if key not in team_of:
                 tid = len(teams) + 1
@@ -284,7 +284,7 @@ def gen_submissions(rng, ora_rows, esc, null):
                 scores.append([str(score_id), str(earned), str(possible), _later(at, 86400), "0",
                                str(item_id), str(sid)])
                 item_scores.append((score_id, earned))
-                if rng.random() < 0.1:
+                if rng.random() < 0.1 or not notes:  # a staff override (at least one)
                     notes.append([str(len(notes) + 1), "staff_defined", "%032x" % rng.getrandbits(128),
                                   esc(rng.choice(["Regraded after appeal — voir l'e-mail.",
                                                   "Override:\nrubric criterion 2 misapplied"])),
