@@ -25,12 +25,16 @@ What the extractor's tests can rely on:
     unicode names with apostrophes, retired users and NULL last_login;
   * auth_userprofile free text holds every awkward value: tabs, CR, LF, CRLF,
     quotes, backslashes, leading/trailing spaces, the strings 'NULL' and '\\N',
-    and '' (distinct from NULL).
+    and '' (distinct from NULL);
+  * the apps' tables (ORA submissions, completion, enterprise, site configuration,
+    openedx-progress) as scripts/seed_apps.py describes; --release sumac creates an
+    older release's schema instead (seed_apps.RELEASES lists what it lacks).
 
 Examples:
   scripts/seed.py                                   # defaults: 2000 users, 40 courses, 200k module rows
   scripts/seed.py --studentmodule-rows 1000000 --only-studentmodule
   scripts/seed.py --mysql-url mysql://openedx:openedx@127.0.0.1:3306/openedx
+  scripts/seed.py --release sumac                   # Sumac's tables and columns
 """
 
 import argparse
