@@ -1,6 +1,7 @@
 //! Lake layout, a drop-in for Panorama's:
-//! `<prefix>/<table>/lms=<lms_host>/[<col>=<value>/]…<table>.csv`, keys relative to the
-//! store's root. Partition values are escaped exactly like Hive's
+//! `<prefix>/<table>/<base partitions>/[<col>=<value>/]…<table>.csv`, keys relative to the
+//! store's root, where the base partitions are `lms=<lms_host>/` unless the config lists
+//! more (`lms=…/state=…/school=…/`). Partition values are escaped exactly like Hive's
 //! `FileUtils.escapePathName`, so the directory names are the ones Hive, Spark, Trino and
 //! Athena compute for the same values.
 
@@ -73,18 +74,64 @@ impl Format {
 /// Hive's name for a NULL or empty partition value.
 pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
+/// The name of the one base partition a lake has unless its config lists others.
+pub const LMS: &str = "lms";
+
+/// One level of the path that every file of an installation is under, and a partition key
+/// of every table (`lms=<host>`, or a consolidating site's `state=…`, `school=…`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasePartition {
+    pub name: String,
+    /// Empty for `lms`: `lms_host`'s value.
+    #[serde(default)]
+    pub value: String,
+}
+
+impl BasePartition {
+    pub fn new(name: &str, value: &str) -> BasePartition {
+        BasePartition {
+            name: name.to_string(),
+            value: value.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Layout {
     prefix: String,
-    lms_host: String,
+    base: Vec<BasePartition>,
+    /// `lms=<host>/…/`: the base partitions' directories, in order.
+    base_path: String,
 }
 
 impl Layout {
-    pub fn new(prefix: &str, lms_host: &str) -> Layout {
+    /// The layout of an installation whose files are all under the `base` partitions.
+    pub fn new(prefix: &str, base: &[BasePartition]) -> Layout {
         Layout {
             prefix: prefix.trim_matches('/').to_string(),
-            lms_host: lms_host.to_string(),
+            base: base.to_vec(),
+            base_path: base
+                .iter()
+                .map(|b| partition_segment(&b.name, Some(&b.value)))
+                .collect(),
         }
+    }
+
+    /// The default layout: one base partition, `lms=<lms_host>`.
+    pub fn for_lms(prefix: &str, lms_host: &str) -> Layout {
+        Layout::new(prefix, &[BasePartition::new(LMS, lms_host)])
+    }
+
+    /// The base partitions, in path order.
+    pub fn base(&self) -> &[BasePartition] {
+        &self.base
+    }
+
+    /// The base partitions' values, in path order: the leading values of every catalog
+    /// partition of this installation.
+    pub fn base_values(&self) -> Vec<String> {
+        self.base.iter().map(|b| b.value.clone()).collect()
     }
 
     /// `<prefix>/<table>/`: the Glue table location.
@@ -102,23 +149,17 @@ impl Layout {
         self.table_dir("_edlake")
     }
 
-    /// `<prefix>/_edlake/<kind>/lms=<host>/`: one kind of edlake's records for this LMS
-    /// (`leases`, `watermarks`, …).
+    /// `<prefix>/_edlake/<kind>/<base partitions>/`: one kind of edlake's records for this
+    /// installation (`leases`, `watermarks`, …), apart from every other one's.
     pub fn state_dir(&self, kind: &str) -> String {
-        format!(
-            "{}{kind}/{}",
-            self.state_root(),
-            partition_segment("lms", Some(&self.lms_host))
-        )
+        format!("{}{kind}/{}", self.state_root(), self.base_path)
     }
 
-    /// `<prefix>/<table>/lms=<host>/`: everything this LMS owns in the table.
-    pub fn lms_dir(&self, table: &str) -> String {
-        format!(
-            "{}{}",
-            self.table_dir(table),
-            partition_segment("lms", Some(&self.lms_host))
-        )
+    /// `<prefix>/<table>/<base partitions>/`: everything this installation owns in the
+    /// table. Installations sharing a lake must use the same base partition names, so no
+    /// installation's directory is inside another's.
+    pub fn base_dir(&self, table: &str) -> String {
+        format!("{}{}", self.table_dir(table), self.base_path)
     }
 
     /// Directory of one partition; `values` pairs with the table's `partition_by` columns.
@@ -128,7 +169,7 @@ impl Layout {
         columns: &[String],
         values: &[Option<String>],
     ) -> String {
-        let mut dir = self.lms_dir(table);
+        let mut dir = self.base_dir(table);
         for (col, value) in columns.iter().zip(values) {
             dir.push_str(&partition_segment(col, value.as_deref()));
         }
@@ -227,8 +268,19 @@ fn needs_escape(ch: char) -> bool {
     )
 }
 
-/// Inverse of [`escape_path_name`], as Hive's `unescapePathName` does it.
+/// Inverse of [`escape_path_name`], and of Panorama's spelling (Python's `quote`, which
+/// also encodes `+`, `@`, space and the UTF-8 bytes of non-ASCII text): `%XX` sequences
+/// that decode to UTF-8 text become that text; otherwise each `%XX` is one character, as
+/// Hive's `unescapePathName` does it. Hive's own names decode the same either way, since
+/// Hive encodes only ASCII characters.
 pub fn unescape_path_name(path: &str) -> String {
+    match percent_encoding::percent_decode_str(path).decode_utf8() {
+        Ok(text) => text.into_owned(),
+        Err(_) => unescape_like_hive(path),
+    }
+}
+
+fn unescape_like_hive(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
@@ -288,8 +340,46 @@ mod tests {
     }
 
     #[test]
+    fn both_spellings_of_a_course_id_decode_to_it() {
+        // Panorama's spelling: Python's urllib.parse.quote(value) (safe = '/').
+        for (id, hive, panorama) in [
+            (
+                "course-v1:Org+X+Run",
+                "course-v1%3AOrg+X+Run",
+                "course-v1%3AOrg%2BX%2BRun",
+            ),
+            (
+                "course-v1:O'Brien+Y+1",
+                "course-v1%3AO%27Brien+Y+1",
+                "course-v1%3AO%27Brien%2BY%2B1",
+            ),
+            (
+                "course-v1:T~X+A.B+R",
+                "course-v1%3AT~X+A.B+R",
+                "course-v1%3AT~X%2BA.B%2BR",
+            ),
+            (
+                "course-v1:UnivCafé+中文+Run",
+                "course-v1%3AUnivCafé+中文+Run",
+                "course-v1%3AUnivCaf%C3%A9%2B%E4%B8%AD%E6%96%87%2BRun",
+            ),
+            (
+                "ccx-v1:edX+D+ccx@3",
+                "ccx-v1%3AedX+D+ccx@3",
+                "ccx-v1%3AedX%2BD%2Bccx%403",
+            ),
+        ] {
+            assert_eq!(escape_path_name(id), hive);
+            assert_eq!(unescape_path_name(hive), id);
+            assert_eq!(unescape_path_name(panorama), id, "{panorama}");
+        }
+        // Not UTF-8 once decoded: each %XX is one character, as Hive reads it.
+        assert_eq!(unescape_path_name("a%E9b"), "a\u{e9}b");
+    }
+
+    #[test]
     fn panorama_layout() {
-        let l = Layout::new("openedx", "lms.example.com");
+        let l = Layout::for_lms("openedx", "lms.example.com");
         assert_eq!(
             l.object_key("auth_user", &[], &[], "csv"),
             "openedx/auth_user/lms=lms.example.com/auth_user.csv"
@@ -323,7 +413,33 @@ mod tests {
             l.state_dir("leases"),
             "openedx/_edlake/leases/lms=lms.example.com/"
         );
-        let bare = Layout::new("", "h:8000");
-        assert_eq!(bare.lms_dir("t"), "t/lms=h%3A8000/");
+        let bare = Layout::for_lms("", "h:8000");
+        assert_eq!(bare.base_dir("t"), "t/lms=h%3A8000/");
+    }
+
+    #[test]
+    fn base_partitions_lead_every_path_in_order() {
+        let l = Layout::new(
+            "openedx",
+            &[
+                BasePartition::new(LMS, "lms.example.com"),
+                BasePartition::new("State", "São Paulo"),
+                BasePartition::new("school", "Escola 12/B"),
+            ],
+        );
+        let base = "lms=lms.example.com/state=São Paulo/school=Escola 12%2FB/";
+        assert_eq!(
+            l.object_key("t", &["course_id".into()], &[Some("c:1".into())], "csv"),
+            format!("openedx/t/{base}course_id=c%3A1/t.csv")
+        );
+        assert_eq!(l.base_dir("t"), format!("openedx/t/{base}"));
+        assert_eq!(
+            l.state_dir("leases"),
+            format!("openedx/_edlake/leases/{base}")
+        );
+        assert_eq!(
+            l.base_values(),
+            ["lms.example.com", "São Paulo", "Escola 12/B"]
+        );
     }
 }

@@ -117,10 +117,12 @@ pub struct TableSpec {
     pub location: String,
     /// Data columns as the source has them now, in file order.
     pub columns: Vec<CatalogColumn>,
-    /// `lms`, then the table's `partition_by` columns.
+    /// The base partitions (`lms`, …), then the table's `partition_by` columns.
     pub partition_keys: Vec<CatalogColumn>,
-    /// The view's column order when it is not data columns, partition columns, `lms`
-    /// (columns it does not name follow in that default order).
+    /// How many of `partition_keys` are base partitions.
+    pub base_keys: usize,
+    /// The view's column order when it is not data columns, partition columns, base
+    /// partitions (columns it does not name follow in that default order).
     pub view_order: Option<Vec<String>>,
     pub format: TableFormat,
     /// The view's columns when they are not the typed decoding of the raw columns.

@@ -33,10 +33,13 @@ pub fn location_url(location: LakeLocation, key: &str) -> Result<String> {
     }
 }
 
-/// Glue values of a partition written with `values` (the table's `partition_by` values):
-/// `lms` first; NULL and '' are Hive's default partition, as in the path.
-pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String> {
-    std::iter::once(lms_host.to_string())
+/// Glue values of a partition of this installation written with `values` (the table's
+/// `partition_by` values): the base partitions' values first; NULL and '' are Hive's
+/// default partition, as in the path.
+pub fn partition_values(layout: &Layout, values: &[Option<String>]) -> Vec<String> {
+    layout
+        .base_values()
+        .into_iter()
         .chain(values.iter().map(|v| match v.as_deref() {
             None | Some("") => HIVE_DEFAULT_PARTITION.to_string(),
             Some(v) => v.to_string(),
@@ -44,8 +47,8 @@ pub fn partition_values(lms_host: &str, values: &[Option<String>]) -> Vec<String
         .collect()
 }
 
-/// Partitions of this LMS that have files in the lake, from the keys under its `lms=`
-/// directory. Keys that do not follow the table's layout are skipped with a warning.
+/// Partitions of this installation that have files in the lake, from the keys under its
+/// base partitions' directory. Keys that do not follow the table's layout are skipped with a warning.
 pub fn partitions_from_keys(
     config: &Config,
     table: &TableConfig,
@@ -63,8 +66,8 @@ pub fn partitions_from_files(
     suffix: &str,
     location: LakeLocation,
 ) -> Result<Vec<PartitionSpec>> {
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let lms_dir = layout.lms_dir(&table.name);
+    let layout = config.layout();
+    let base_dir = layout.base_dir(&table.name);
     let columns: Vec<String> = table
         .partition_by
         .iter()
@@ -75,14 +78,11 @@ pub fn partitions_from_files(
         if !key.ends_with(suffix) {
             continue;
         }
-        let Some(rest) = key.strip_prefix(&lms_dir) else {
+        let Some(rest) = key.strip_prefix(&base_dir) else {
             continue;
         };
         let dir_len = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let segments: Vec<&str> = rest[..dir_len]
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
+        let segments = partition_segments(&rest[..dir_len]);
         let parsed: Option<Vec<Option<String>>> = (segments.len() == columns.len())
             .then(|| {
                 segments
@@ -100,11 +100,20 @@ pub fn partitions_from_files(
             .flatten();
         match parsed {
             Some(values) => {
-                let dir = format!("{lms_dir}{}", &rest[..dir_len]);
-                found.insert(
-                    partition_values(&config.lms_host, &values),
-                    location_url(location.clone(), &dir)?,
-                );
+                let dir = format!("{base_dir}{}", &rest[..dir_len]);
+                let own = dir == layout.partition_dir(&table.name, &columns, &values);
+                let url = location_url(location.clone(), &dir)?;
+                // The same partition in two spellings (a Panorama lake before edlake's
+                // first full run): edlake's own folder is the one to read.
+                let entry = found.entry(partition_values(&layout, &values));
+                match own {
+                    true => {
+                        entry.insert_entry(url);
+                    }
+                    false => {
+                        entry.or_insert(url);
+                    }
+                }
             }
             None => tracing::warn!(
                 table = %table.name, key = %key,
@@ -116,6 +125,24 @@ pub fn partitions_from_files(
         .into_iter()
         .map(|(values, location)| PartitionSpec { values, location })
         .collect())
+}
+
+/// The `name=value` directories of a partition path (`a=1/b=2/`). A directory without `=`
+/// continues the value before it: Panorama's spelling keeps `/` in a value, so an old-style
+/// course id `MITx/6.002x/2012_Fall` nests (`course_id=MITx/6.002x/2012_Fall/`). Both
+/// spellings escape a value's own `=`, so an `=` always starts a directory of its own.
+fn partition_segments(path: &str) -> Vec<String> {
+    let mut segments: Vec<String> = Vec::new();
+    for part in path.split('/').filter(|s| !s.is_empty()) {
+        match segments.last_mut() {
+            Some(last) if !part.contains('=') => {
+                last.push_str("%2F");
+                last.push_str(part);
+            }
+            _ => segments.push(part.to_string()),
+        }
+    }
+    segments
 }
 
 #[cfg(test)]
@@ -145,11 +172,20 @@ mod tests {
             format!("{dir}courseware_studentmodule.csv"),
             format!("{dir}course_id=a/extra=b/courseware_studentmodule.csv"),
             format!("{dir}course_id=a/notes.txt"),
+            // Panorama's spelling: the same partition as the first, in a folder of its own
+            // (edlake's is the one registered), and a nested old-style id.
+            format!("{dir}course_id=course-v1%3AOrg%2BX%2BRun/courseware_studentmodule.csv"),
+            format!("{dir}course_id=MITx/6.002x/2012_Fall/courseware_studentmodule.csv"),
+            format!("{dir}course_id=course-v1%3ACaf%C3%A9%2BY/courseware_studentmodule.csv"),
         ];
         let found = partitions_from_keys(&config, &table, &keys).unwrap();
         assert_eq!(
             found,
             vec![
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "MITx/6.002x/2012_Fall".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=MITx/6.002x/2012_Fall/"),
+                },
                 PartitionSpec {
                     values: vec![
                         "lms.example.com".into(),
@@ -158,6 +194,10 @@ mod tests {
                     location: format!(
                         "s3://bucket/root/{dir}course_id=__HIVE_DEFAULT_PARTITION__/"
                     ),
+                },
+                PartitionSpec {
+                    values: vec!["lms.example.com".into(), "course-v1:Café+Y".into()],
+                    location: format!("s3://bucket/root/{dir}course_id=course-v1%3ACaf%C3%A9%2BY/"),
                 },
                 PartitionSpec {
                     values: vec!["lms.example.com".into(), "course-v1:Org+X+Run".into()],

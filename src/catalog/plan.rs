@@ -291,6 +291,7 @@ mod tests {
             location: "s3://b/openedx/t/".into(),
             columns: vec![],
             partition_keys: vec![CatalogColumn::new("lms", "varchar(255)")],
+            base_keys: 1,
             view_order: None,
             format,
             view_select: None,

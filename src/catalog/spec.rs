@@ -19,11 +19,21 @@ pub fn source_columns(columns: &[Column]) -> Vec<CatalogColumn> {
         .collect()
 }
 
+/// The leading partition keys of every table of this installation: its base partitions
+/// (`lms`, …), strings as in Panorama's catalog.
+pub fn base_partition_keys(layout: &Layout) -> Vec<CatalogColumn> {
+    layout
+        .base()
+        .iter()
+        .map(|b| CatalogColumn::new(&b.name, "varchar(255)"))
+        .collect()
+}
+
 /// The catalog spec of a configured table, from its source plan.
 pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Result<TableSpec> {
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let format = TableFormat::of(config.format_of(table));
-    let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
+    let mut partition_keys = base_partition_keys(&layout);
     partition_keys.extend(source_columns(&plan.partition_columns));
     Ok(TableSpec {
         table: table.name.clone(),
@@ -36,6 +46,7 @@ pub fn table_spec(config: &Config, table: &TableConfig, plan: &TablePlan) -> Res
             .map(|c| file_column(format, &c.name, &c.column_type))
             .collect(),
         partition_keys,
+        base_keys: layout.base().len(),
         view_order: None,
         format,
         view_select: None,

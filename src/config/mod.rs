@@ -13,10 +13,11 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-pub use crate::lake::LakeLocation;
+pub use crate::lake::{BasePartition, LakeLocation};
 use crate::secret::{Secret, SecretUrl};
 use crate::table::validate_identifier;
 
+mod base;
 mod sections;
 mod tables;
 pub use sections::*;
@@ -49,6 +50,7 @@ const RAW_ENV_SECRETS: &[(&str, SetSecret)] = &[
 /// test harness variables, …) are not configuration and must not trip unknown-key checks.
 const TOP_LEVEL_KEYS: &[&str] = &[
     "lms_host",
+    "base_partitions",
     "mysql",
     "mongodb",
     "datalake",
@@ -69,6 +71,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 pub struct Config {
     /// Value of the `lms=` partition of every table.
     pub lms_host: String,
+    /// The partitions every file of this installation is under, in path order; empty:
+    /// `lms = lms_host` alone (see [`Config::base_partitions`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub base_partitions: Vec<BasePartition>,
     pub mysql: MysqlConfig,
     pub mongodb: MongodbConfig,
     pub datalake: DatalakeConfig,
@@ -139,9 +145,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if self.lms_host.trim().is_empty() {
-            bail!("invalid configuration: lms_host is empty (set it to the LMS host name, e.g. lms.example.com)");
-        }
+        self.validate_base_partitions()?;
         // A tracking-log sidecar needs no database; commands that do say so when it is unset.
         if !self.mysql.url.is_empty() {
             let url = url::Url::parse(self.mysql.url.expose()).map_err(|_| {

@@ -336,7 +336,7 @@ async fn check_lake(config: &Config, probes: &mut Vec<Probe>) {
             return;
         }
     };
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     // `_edlake/` is edlake's own corner of the lake, never read as a table.
     let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
     let body = Bytes::from(format!("edlake check probe {key}\n"));
@@ -455,7 +455,7 @@ async fn check_tracking_logs(config: &Config, probes: &mut Vec<Probe>) {
             let store =
                 store::open_location(config, crate::jobs::logs::settings::location(config)?)
                     .await?;
-            let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+            let layout = config.layout();
             let key = format!("{}check-{}.txt", layout.state_root(), uuid::Uuid::new_v4());
             store
                 .put(

@@ -12,7 +12,6 @@ use crate::config::{Config, TableConfig};
 use crate::context::Context;
 use crate::jobs::extract::{course_structures, Selection};
 use crate::jobs::logs;
-use crate::lake::Layout;
 use crate::lease::{Fence, Leases};
 use crate::shutdown;
 use crate::source::mysql::MysqlSource;
@@ -42,7 +41,7 @@ pub async fn run(
     };
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let leases = if dry_run {
         Leases::off(store.clone(), &layout)
     } else {
@@ -109,7 +108,7 @@ pub async fn run(
         let (store, layout, catalog, table) = (&store, &layout, &catalog, &table);
         let work = |fence: Fence| async move {
             let keys = store
-                .list(&layout.lms_dir(&table.name))
+                .list(&layout.base_dir(&table.name))
                 .await
                 .context("listing the lake")?;
             let desired = catalog::partitions_from_keys(config, table, &keys)?;
@@ -181,9 +180,9 @@ async fn sync_table(
         let _slot = source.slot(stop).await?;
         source.plan(table, &config.column_policy(table)).await?
     };
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let keys = store
-        .list(&layout.lms_dir(&table.name))
+        .list(&layout.base_dir(&table.name))
         .await
         .context("listing the lake")?;
     let desired = catalog::partitions_from_keys(config, table, &keys)?;

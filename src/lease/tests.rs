@@ -14,7 +14,7 @@ fn settings(wait: u64, ttl: u64) -> LeaseSettings {
 fn local_lake() -> (tempfile::TempDir, Arc<dyn Store>, Layout) {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(LocalStore::new(dir.path()).unwrap());
-    (dir, store, Layout::new("openedx", "lms"))
+    (dir, store, Layout::for_lms("openedx", "lms"))
 }
 
 /// Takes the lease of `table` without waiting, for a moment of work.

@@ -15,6 +15,7 @@ fn spec(table: &str, columns: &[(&str, &str)]) -> TableSpec {
             .map(|(n, t)| CatalogColumn::new(n, t))
             .collect(),
         partition_keys: vec![CatalogColumn::new("lms", "varchar(255)")],
+        base_keys: 1,
         view_order: None,
         format: TableFormat::Csv,
         view_select: None,

@@ -21,6 +21,7 @@ use crate::catalog::plan::{
 };
 use crate::catalog::view::{create_view_sql, spec_view, trino::Trino};
 use crate::config::Config;
+use crate::lake::BasePartition;
 
 /// `lms=a/course_id=b` style, for messages.
 pub fn describe_partition(keys: &[String], values: &[String]) -> String {
@@ -40,7 +41,8 @@ pub struct GlueCatalog {
     glue: Arc<dyn GlueApi>,
     athena: Arc<dyn AthenaApi>,
     database: String,
-    lms_host: String,
+    /// This installation's base partitions: the only partitions it lists and changes.
+    base: Vec<BasePartition>,
     polling: Polling,
 }
 
@@ -49,14 +51,14 @@ impl GlueCatalog {
         glue: Arc<dyn GlueApi>,
         athena: Arc<dyn AthenaApi>,
         database: &str,
-        lms_host: &str,
+        base: &[BasePartition],
         polling: Polling,
     ) -> GlueCatalog {
         GlueCatalog {
             glue,
             athena,
             database: database.to_string(),
-            lms_host: lms_host.to_string(),
+            base: base.to_vec(),
             polling,
         }
     }
@@ -74,7 +76,7 @@ impl GlueCatalog {
                 &settings.database,
             )),
             &settings.database,
-            &config.lms_host,
+            &config.base_partitions(),
             GlueCatalog::polling(config),
         ))
     }
@@ -99,13 +101,19 @@ impl GlueCatalog {
         self.athena.as_ref()
     }
 
-    /// Every partition of this LMS, following `NextToken` to the end.
+    /// Every partition of this installation, following `NextToken` to the end.
     async fn list_partitions(
         &self,
         raw_table: &str,
         report: &mut SyncReport,
     ) -> Result<Vec<GluePartition>> {
-        let expression = format!("lms = {}", quote_literal(&self.lms_host));
+        let expression = self
+            .base
+            .iter()
+            .map(|b| format!("{} = {}", b.name, quote_literal(&b.value)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let base: Vec<&String> = self.base.iter().map(|b| &b.value).collect();
         let mut all = Vec::new();
         let mut token = None;
         loop {
@@ -114,12 +122,11 @@ impl GlueCatalog {
                 .glue
                 .get_partitions(&self.database, raw_table, &expression, token)
                 .await?;
-            // Defensive: never touch another LMS's partitions, whatever the filter did.
-            all.extend(
-                page.partitions
-                    .into_iter()
-                    .filter(|p| p.values.first() == Some(&self.lms_host)),
-            );
+            // Defensive: never touch another installation's partitions, whatever the filter
+            // did.
+            all.extend(page.partitions.into_iter().filter(|p| {
+                p.values.len() >= base.len() && p.values.iter().zip(&base).all(|(v, b)| v == *b)
+            }));
             match page.next_token {
                 Some(t) if !t.is_empty() => token = Some(t),
                 _ => break,

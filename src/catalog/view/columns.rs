@@ -57,8 +57,8 @@ pub fn partition_column(column: &CatalogColumn) -> ViewColumn {
 }
 
 /// The typed view of a table whose raw `columns` (the raw table's, after drift) are in the
-/// CSV dialect: data columns, then the table's partition columns, then `lms` (Panorama's
-/// view has the MySQL columns, then `lms`), reordered by `spec.view_order`; for an
+/// CSV dialect: data columns, then the table's partition columns, then the base partitions
+/// (Panorama's view has the MySQL columns, then `lms`), reordered by `spec.view_order`; for an
 /// incremental table, the latest version of each key.
 pub fn table_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
     let read = |c: &CatalogColumn| match spec.format {
@@ -66,9 +66,11 @@ pub fn table_view(spec: &TableSpec, columns: &[CatalogColumn]) -> ViewModel {
         _ => data_column(c),
     };
     let mut view: Vec<ViewColumn> = columns.iter().map(read).collect();
-    // `lms` comes first among the partition keys but last in the view.
-    let mut keys: Vec<&CatalogColumn> = spec.partition_keys.iter().skip(1).collect();
-    keys.extend(spec.partition_keys.first());
+    // The base partitions (`lms`, …) come first among the partition keys but last in the
+    // view.
+    let base = spec.base_keys.min(spec.partition_keys.len());
+    let mut keys: Vec<&CatalogColumn> = spec.partition_keys[base..].iter().collect();
+    keys.extend(&spec.partition_keys[..base]);
     view.extend(keys.into_iter().map(partition_column));
     if let Some(order) = &spec.view_order {
         // Stable: columns the order does not name keep their default place after it.

@@ -137,6 +137,7 @@ mod parse_tests {
                 CatalogColumn::new("lms", "varchar(255)"),
                 CatalogColumn::new("course_id", "varchar(255)"),
             ],
+            base_keys: 1,
             view_order: None,
             format: crate::catalog::api::TableFormat::Csv,
             view_select: None,

@@ -9,7 +9,6 @@ use futures::StreamExt;
 use crate::catalog::{Catalogs, SyncReport};
 use crate::config::{Config, CourseIndexSource, TableConfig};
 use crate::context::Context;
-use crate::lake::Layout;
 use crate::lease::Leases;
 use crate::shutdown;
 use crate::store;
@@ -146,7 +145,7 @@ pub async fn run(
     };
     let lease = config.lease_settings()?;
     let store = store::open(config).await?;
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     // Fail fast on a missing bucket or an unreachable endpoint, before scanning anything.
     store.list(&layout.state_root()).await?;
     crate::lease::require_conditional_writes(store.as_ref(), &layout, lease).await?;

@@ -210,7 +210,7 @@ pub async fn extract_table(
             .iter()
             .map(|p| {
                 Ok(PartitionSpec {
-                    values: catalog::partition_values(&config.lms_host, &p.values),
+                    values: catalog::partition_values(layout, &p.values),
                     location: catalog::lake_url(
                         config,
                         &layout.partition_dir(&table.name, &partition_names, &p.values),
@@ -246,23 +246,7 @@ pub async fn extract_table(
     }
     drop(spool_dir);
 
-    let in_lake = store.list(&layout.lms_dir(&table.name)).await?;
-    if delta.is_none() {
-        // Only after every partition is in place: drop the files a full run did not write
-        // (partitions whose rows are gone, and the deltas it merged).
-        let stale: Vec<String> = in_lake
-            .iter()
-            // Any format's: after a switch of format, the other format's files go too.
-            .filter(|k| Format::is_table_file(k) && !written.contains(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
-            fence.check()?;
-            tracing::info!(table = %table.name, count = stale.len(), "removing stale files");
-            store.delete(&stale).await?;
-        }
-        report.stale_removed = stale.len();
-    }
+    let in_lake = store.list(&layout.base_dir(&table.name)).await?;
     if let Some(catalog) = catalog {
         bar.stage("catalog");
         let desired = match delta {
@@ -281,6 +265,25 @@ pub async fn extract_table(
             athena_queries = synced.athena_queries, "catalog: {}", synced.summary()
         );
         report.catalog = Some(synced);
+    }
+    if delta.is_none() {
+        // Only after every partition is in place and the catalogs point at them: drop the
+        // files a full run did not write (partitions whose rows are gone, the deltas it
+        // merged, and the folders of another spelling of the same partition, such as
+        // Panorama's `%2B`, whose catalog partitions just moved here). Deleted earlier, a
+        // moved partition would read as empty until the catalog caught up.
+        let stale: Vec<String> = in_lake
+            .iter()
+            // Any format's: after a switch of format, the other format's files go too.
+            .filter(|k| Format::is_table_file(k) && !written.contains(*k))
+            .cloned()
+            .collect();
+        if !stale.is_empty() {
+            fence.check()?;
+            tracing::info!(table = %table.name, count = stale.len(), "removing stale files");
+            store.delete(&stale).await?;
+        }
+        report.stale_removed = stale.len();
     }
     fence.check()?;
     tracker

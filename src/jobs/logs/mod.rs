@@ -86,7 +86,7 @@ pub async fn ship(config: &Config, stop: &CancellationToken) -> Result<ShipRepor
     let mut ledger = Ledger::open(&settings.state_dir)?;
     let store =
         store::open_location(config, crate::jobs::logs::settings::location(config)?).await?;
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let mut report = ShipReport::default();
 
     let rotation = {

@@ -10,7 +10,7 @@ use crate::catalog::{
     TableSpec,
 };
 use crate::config::Config;
-use crate::lake::Layout;
+use crate::lake::BasePartition;
 use crate::store::Store;
 
 /// Raw-table columns: `(name, Glue type, comment)`. Every scalar is a string, numbers
@@ -35,10 +35,12 @@ const COLUMNS: &[(&str, &str, &str)] = &[
 
 /// The view: the event's name (`name`, else the legacy `event_type`), its time as a UTC
 /// timestamp, the context's fields as columns, the rest as is.
-fn view_columns() -> Vec<ViewColumn> {
+/// The view's columns; `base` names the base partitions (`lms`, …), which come before the
+/// event day as in the path.
+fn view_columns(base: &[BasePartition]) -> Vec<ViewColumn> {
     let text = |name: &str| ViewColumn::raw(name, SqlType::Varchar);
     let context = |field: &str| Expr::Field("context".into(), field.into());
-    vec![
+    let mut columns = vec![
         ViewColumn::new(
             "name",
             Expr::Coalesce(vec![Expr::column("name"), Expr::column("event_type")]),
@@ -64,17 +66,16 @@ fn view_columns() -> Vec<ViewColumn> {
         text("session"),
         text("host"),
         text("event"),
-        text("lms"),
-        text("year"),
-        text("month"),
-        text("day"),
-    ]
+    ];
+    columns.extend(base.iter().map(|b| text(&b.name)));
+    columns.extend(["year", "month", "day"].map(text));
+    columns
 }
 
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
     let table = crate::jobs::logs::settings::table_config(config);
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
-    let mut partition_keys = vec![CatalogColumn::new("lms", "varchar(255)")];
+    let layout = config.layout();
+    let mut partition_keys = catalog::spec::base_partition_keys(&layout);
     partition_keys.extend(
         PARTITION_COLUMNS
             .iter()
@@ -93,9 +94,10 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
             .map(|(name, ty, comment)| CatalogColumn::typed(name, ty, comment))
             .collect(),
         partition_keys,
+        base_keys: layout.base().len(),
         view_order: None,
         format: TableFormat::GzipJsonLines,
-        view_select: Some(view_columns()),
+        view_select: Some(view_columns(layout.base())),
         dedup: None,
     })
 }
@@ -135,9 +137,9 @@ pub async fn sync_with(
 /// Every day partition this LMS has objects in.
 async fn partitions(config: &Config, store: &dyn Store) -> Result<Vec<PartitionSpec>> {
     let table = crate::jobs::logs::settings::table_config(config);
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let keys = store
-        .list(&layout.lms_dir(TABLE))
+        .list(&layout.base_dir(TABLE))
         .await
         .with_context(|| format!("listing {}", store.describe()))?;
     catalog::partitions_from_files(

@@ -10,7 +10,13 @@ use crate::catalog::stubs::{polling, to_glue, StubAthena, StubGlue};
 const LMS: &str = "lms.example.com";
 
 fn catalog(glue: &Arc<StubGlue>, athena: &Arc<StubAthena>) -> GlueCatalog {
-    GlueCatalog::new(glue.clone(), athena.clone(), "panorama", LMS, polling())
+    GlueCatalog::new(
+        glue.clone(),
+        athena.clone(),
+        "panorama",
+        &[crate::lake::BasePartition::new("lms", LMS)],
+        polling(),
+    )
 }
 
 fn spec(columns: &[(&str, &str)]) -> TableSpec {
@@ -27,6 +33,7 @@ fn spec(columns: &[(&str, &str)]) -> TableSpec {
             CatalogColumn::new("lms", "varchar(255)"),
             CatalogColumn::new("course_id", "varchar(255)"),
         ],
+        base_keys: 1,
         view_order: None,
         format: TableFormat::Csv,
         view_select: None,

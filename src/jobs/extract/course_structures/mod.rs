@@ -110,7 +110,7 @@ pub fn table_config(config: &Config) -> TableConfig {
 pub fn table_spec(config: &Config) -> Result<TableSpec> {
     let table = table_config(config);
     let format = catalog::TableFormat::of(config.format_of(&table));
-    let layout = Layout::new(&config.datalake.prefix, &config.lms_host);
+    let layout = config.layout();
     let mut view_order: Vec<String> = COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
     // Panorama's column order: course_id second.
     view_order.insert(1, "course_id".into());
@@ -123,10 +123,11 @@ pub fn table_spec(config: &Config) -> Result<TableSpec> {
             .iter()
             .map(|(n, t)| catalog::spec::file_column(format, n, t))
             .collect(),
-        partition_keys: vec![
-            CatalogColumn::new("lms", "varchar(255)"),
-            CatalogColumn::new("course_id", "varchar(255)"),
-        ],
+        partition_keys: catalog::spec::base_partition_keys(&layout)
+            .into_iter()
+            .chain([CatalogColumn::new("course_id", "varchar(255)")])
+            .collect(),
+        base_keys: layout.base().len(),
         view_order: Some(view_order),
         format,
         view_select: None,
@@ -240,7 +241,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         )
     };
     let in_lake: HashSet<String> = store
-        .list(&layout.lms_dir(TABLE))
+        .list(&layout.base_dir(TABLE))
         .await?
         .into_iter()
         .collect();
@@ -342,24 +343,6 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         );
     }
 
-    // Courses no longer listed (deleted, or no longer published) leave the lake.
-    let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
-    let stale: Vec<String> = in_lake
-        .iter()
-        // Any format's: after a switch of format, the other format's files go too.
-        .filter(|k| Format::is_table_file(k) && !listed_keys.contains(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        fence.check()?;
-        tracing::info!(
-            count = stale.len(),
-            "removing course structures of inactive courses"
-        );
-        store.delete(&stale).await?;
-    }
-    report.stale_removed = stale.len();
-
     // Record what the lake now holds: the versions just written, the unchanged ones, and
     // for a failed course (unreadable structure or unusable index row) its previous
     // version (its old file stays until it succeeds).
@@ -401,7 +384,7 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
             .map(|id| {
                 let values = [Some(id.to_string())];
                 Ok(PartitionSpec {
-                    values: catalog::partition_values(&config.lms_host, &values),
+                    values: catalog::partition_values(layout, &values),
                     location: catalog::lake_url(
                         config,
                         &layout.partition_dir(TABLE, &partition_names, &values),
@@ -417,6 +400,25 @@ async fn extract_with(job: &Job<'_>) -> Result<TableReport> {
         tracing::info!(table = TABLE, catalogs = %catalog.describe(), "catalog: {}", synced.summary());
         report.catalog = Some(synced);
     }
+    // Courses no longer listed (deleted, or no longer published) leave the lake, and so do
+    // another spelling's folders of a listed course (Panorama's `%2B`): only now that the
+    // catalogs point at this run's folders, so no course reads as empty meanwhile.
+    let listed_keys: HashSet<String> = listed.iter().map(|id| key_of(id)).collect();
+    let stale: Vec<String> = in_lake
+        .iter()
+        // Any format's: after a switch of format, the other format's files go too.
+        .filter(|k| Format::is_table_file(k) && !listed_keys.contains(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        fence.check()?;
+        tracing::info!(
+            count = stale.len(),
+            "removing course structures of inactive courses"
+        );
+        store.delete(&stale).await?;
+    }
+    report.stale_removed = stale.len();
     Ok(report)
 }
 
