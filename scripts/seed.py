@@ -25,12 +25,16 @@ What the extractor's tests can rely on:
     unicode names with apostrophes, retired users and NULL last_login;
   * auth_userprofile free text holds every awkward value: tabs, CR, LF, CRLF,
     quotes, backslashes, leading/trailing spaces, the strings 'NULL' and '\\N',
-    and '' (distinct from NULL).
+    and '' (distinct from NULL);
+  * the apps' tables (ORA submissions, completion, enterprise, site configuration,
+    openedx-progress) as scripts/seed_apps.py describes; --release sumac creates an
+    older release's schema instead (seed_apps.RELEASES lists what it lacks).
 
 Examples:
   scripts/seed.py                                   # defaults: 2000 users, 40 courses, 200k module rows
   scripts/seed.py --studentmodule-rows 1000000 --only-studentmodule
   scripts/seed.py --mysql-url mysql://openedx:openedx@127.0.0.1:3306/openedx
+  scripts/seed.py --release sumac                   # Sumac's tables and columns
 """
 
 import argparse
@@ -51,6 +55,8 @@ import threading
 import time
 import unicodedata
 import urllib.parse
+
+import seed_apps
 
 SCHEMA_SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.sql")
 NULL = "\\N"
@@ -517,8 +523,18 @@ class Table:
         self.gen_s = 0.0
 
 
+RELEASE = "verawood"  # set by main from --release
+
+
 def write_rows(tmpdir, name, columns, rows_iter):
-    """rows_iter yields lists of already-escaped field strings."""
+    """rows_iter yields lists of already-escaped field strings. None when the release
+    (--release) has no such table; columns it lacks are left out."""
+    keep = seed_apps.keep_columns(RELEASE, name, columns)
+    if keep is None:
+        return None
+    if len(keep) != len(columns):
+        columns = [columns[i] for i in keep]
+        rows_iter = ([row[i] for i in keep] for row in rows_iter)
     t = Table(name, columns)
     t.path = os.path.join(tmpdir, name + ".tsv")
     t0 = time.perf_counter()
@@ -1291,8 +1307,38 @@ def schema_statements(only=None):
         stmt = "\n".join(lines)
         if only and "`%s`" % only not in stmt:
             continue
-        stmts.append(stmt + ";")
-    return "\n".join(stmts) + "\n"
+        stmts.append(stmt)
+    # An older release: its missing tables dropped (a rerun over a newer seed), then the
+    # rest without the columns it lacks.
+    drops = ["DROP TABLE IF EXISTS `%s`" % t for t in seed_apps.RELEASES[RELEASE]["tables"]]
+    stmts = drops + seed_apps.schema_for(RELEASE, stmts)
+    return "\n".join(s + ";" for s in stmts) + "\n"
+
+
+def seed_derived(db, tmpdir, seed, say):
+    """Tables that follow courseware_studentmodule once it is loaded: completions and
+    progress summaries (SQL), and the ORA submissions of its openassessment rows."""
+    t0 = time.perf_counter()
+    db.run(seed_apps.derived_sql(RELEASE))
+    ora = []
+    for line in db.run(seed_apps.ORA_QUERY).splitlines():
+        student_id, course_id, block, created, anon = line.split("\t")
+        ora.append((student_id, course_id, block, created, anon))
+    rng = random.Random("%s:submissions" % seed)
+    results = []  # as Loader.results
+    for name, (columns, rows) in seed_apps.gen_submissions(rng, ora, esc, NULL).items():
+        db.run("TRUNCATE TABLE `%s`;" % name)
+        t = write_rows(tmpdir, name, columns, iter(rows))
+        t1 = time.perf_counter()
+        results.append((t,) + db.load(t) + (time.perf_counter() - t1,))
+    for name in ("completion_blockcompletion", "openedx_progress_coursecompletionsummary"):
+        if seed_apps.keep_columns(RELEASE, name, []) is None:
+            continue
+        t = Table(name, [])
+        t.rows = int(db.run("SELECT COUNT(*) FROM `%s`;" % name).strip())
+        t.gen_s = time.perf_counter() - t0
+        results.append((t, t.rows, 0, [], 0.0))  # INSERT ... SELECT: no load of its own
+    return results
 
 
 # --------------------------------------------------------------------- main
@@ -1317,6 +1363,9 @@ def parse_args(argv):
                         "use the same --seed/--users/--courses as the full seed)")
     p.add_argument("--keep-tsv", metavar="DIR", help="write the TSV files to DIR and keep them")
     p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
+    p.add_argument("--release", choices=sorted(seed_apps.RELEASES), default="verawood",
+                   help="the Open edX release whose schema to create (scripts/seed_apps.py: what "
+                        "an older one lacks)" + d)
     a = p.parse_args(argv)
     if a.mysql_url:
         u = urllib.parse.urlsplit(a.mysql_url)
@@ -1335,6 +1384,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    global RELEASE
+    RELEASE = args.release
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     t_start = time.perf_counter()
     if args.keep_tsv:
@@ -1364,6 +1415,8 @@ def main(argv=None):
         tables = []
 
         def emit(t):
+            if t is None:  # not in this release
+                return
             tables.append(t)
             loader.q.put(t)
 
@@ -1406,6 +1459,15 @@ def main(argv=None):
                             gen_enrollment_allowed(w, r("allowed"))))
             for t in cohort_tables(w, r("cohorts"), tmpdir):
                 emit(t)
+            emit(write_rows(tmpdir, "site_configuration_siteconfiguration",
+                            seed_apps.SITE_CONFIGURATION_COLUMNS, seed_apps.gen_site_configuration(esc)))
+            customers, linked, pending = seed_apps.gen_enterprise(
+                w, r("enterprise"), esc, ts, hexid, NULL, START, END, DAY_US)
+            emit(write_rows(tmpdir, "enterprise_enterprisecustomer", seed_apps.CUSTOMER_COLUMNS, iter(customers)))
+            emit(write_rows(tmpdir, "enterprise_enterprisecustomeruser", seed_apps.CUSTOMER_USER_COLUMNS,
+                            iter(linked)))
+            emit(write_rows(tmpdir, "enterprise_pendingenterprisecustomeruser", seed_apps.PENDING_COLUMNS,
+                            iter(pending)))
             emit(write_rows(tmpdir, "split_modulestore_django_splitmodulestorecourseindex",
                             ["id", "objectid", "course_id", "org", "draft_version", "published_version",
                              "library_version", "wiki_slug", "base_store", "edited_on", "last_update",
@@ -1440,6 +1502,10 @@ def main(argv=None):
             ld.join()
             if ld.error:
                 raise RuntimeError(str(ld.error))
+
+        derived = seed_derived(db, tmpdir, args.seed, say)
+        loader.results += derived
+        tables += [r[0] for r in derived]
 
         failed = False
         say("%-52s %10s %8s %8s" % ("table", "rows", "gen s", "load s"))

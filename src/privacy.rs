@@ -27,6 +27,9 @@ pub const PSEUDONYMOUS_DROP: &[(&str, &str)] = &[
     ("user_api_userretirementstatus", "original_email"),
     ("user_api_userretirementstatus", "original_name"),
     ("site_configuration_siteconfiguration", "site_values"),
+    // ORA free text: anything a learner typed, names and contact details included; a
+    // pseudonym of a whole essay answers no analytics question (docs/privacy.md).
+    ("submissions_submission", "raw_answer"),
 ];
 
 pub const PSEUDONYMOUS_HASH: &[(&str, &str)] = &[
@@ -38,6 +41,9 @@ pub const PSEUDONYMOUS_HASH: &[(&str, &str)] = &[
     ("certificates_generatedcertificate", "name"),
     ("student_manualenrollmentaudit", "enrolled_email"),
     ("student_courseenrollmentallowed", "email"),
+    // Hashed like auth_user.email, so a pending enterprise learner joins to the account
+    // they register later.
+    ("enterprise_pendingenterprisecustomeruser", "user_email"),
 ];
 
 const RETIRED_PREFIX: &[u8] = b"retired__user_";

@@ -19,7 +19,9 @@ use crate::table::validate_identifier;
 
 mod base;
 mod sections;
+mod tables;
 pub use sections::*;
+pub use tables::*;
 
 /// The config file read when neither `--config` nor `EDLAKE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "config/edlake.toml";

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::tables::known_change_column;
 pub use crate::lake::Format;
 use crate::secret::{Secret, SecretUrl};
 
@@ -152,39 +153,6 @@ impl Default for HttpConfig {
             header_read_timeout_secs: 10,
         }
     }
-}
-
-/// The tables extracted when the config lists none: Panorama's, in its layout, with the
-/// big per-learner table partitioned by course as Panorama does.
-const DEFAULT_TABLES: &[(&str, &[&str])] = &[
-    ("auth_user", &[]),
-    ("auth_userprofile", &[]),
-    ("student_courseenrollment", &[]),
-    ("student_courseaccessrole", &[]),
-    ("course_overviews_courseoverview", &[]),
-    ("courseware_studentmodule", &["course_id"]),
-    ("grades_persistentcoursegrade", &[]),
-    ("student_manualenrollmentaudit", &[]),
-    ("student_courseenrollmentallowed", &[]),
-    ("certificates_generatedcertificate", &[]),
-    ("course_groups_cohortmembership", &[]),
-    ("course_groups_coursecohort", &[]),
-    ("course_groups_coursecohortssettings", &[]),
-    ("course_groups_courseusergroup", &[]),
-    ("course_groups_courseusergroup_users", &[]),
-    ("course_groups_courseusergrouppartitiongroup", &[]),
-    ("course_groups_unregisteredlearnercohortassignments", &[]),
-];
-
-pub fn default_tables() -> Vec<TableConfig> {
-    DEFAULT_TABLES
-        .iter()
-        .map(|(name, partition_by)| TableConfig {
-            name: name.to_string(),
-            partition_by: partition_by.iter().map(|c| c.to_string()).collect(),
-            ..TableConfig::default()
-        })
-        .collect()
 }
 
 /// `edlake logs ship`: rotation of the live tracking log and shipping of rotated files.
@@ -472,6 +440,10 @@ pub struct TableConfig {
     /// Athena view name; default `<table_prefix>_table_<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+    /// A table that may not exist in the database (an app the site has not installed):
+    /// when absent it is skipped with one notice instead of failing the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 impl TableConfig {
@@ -482,18 +454,6 @@ impl TableConfig {
             Some(c) => Some(c),
             None => known_change_column(&self.name),
         }
-    }
-}
-
-/// Open edX tables whose rows carry a Django `auto_now` timestamp, updated by every save.
-pub fn known_change_column(table: &str) -> Option<&'static str> {
-    match table {
-        "courseware_studentmodule"
-        | "grades_persistentcoursegrade"
-        | "grades_persistentsubsectiongrade"
-        | "course_overviews_courseoverview" => Some("modified"),
-        "certificates_generatedcertificate" => Some("modified_date"),
-        _ => None,
     }
 }
 

@@ -119,6 +119,12 @@ fn partition_by_accepts_string_or_list() {
     assert_eq!(t.partition_by, vec!["x", "y"]);
     let t: TableConfig = toml::from_str("name = 'a'").unwrap();
     assert!(t.partition_by.is_empty());
+    assert!(
+        !t.optional,
+        "a listed table must exist unless it says otherwise"
+    );
+    let t: TableConfig = toml::from_str("name = 'a'\noptional = true").unwrap();
+    assert!(t.optional);
 }
 
 #[test]
@@ -131,7 +137,22 @@ fn panorama_tables_when_none_listed() {
         jail.create_file("sidecar.toml", "lms_host = 'lms'\n")?;
         let load = |f: &str| Config::load(Some(Path::new(f))).map_err(|e| e.to_string());
         let c = load("none.toml")?;
-        assert_eq!(c.tables.len(), 17);
+        assert_eq!(c.tables.len(), 30);
+        let optional: Vec<&str> = c
+            .tables
+            .iter()
+            .filter(|t| t.optional)
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(
+            optional,
+            [
+                "enterprise_enterprisecustomer",
+                "enterprise_enterprisecustomeruser",
+                "enterprise_pendingenterprisecustomeruser",
+                "openedx_progress_coursecompletionsummary"
+            ]
+        );
         let studentmodule = c
             .tables
             .iter()

@@ -193,7 +193,14 @@ async fn check_mysql(config: &Config, probes: &mut Vec<Probe>) -> Vec<TablePlan>
     for table in &config.tables {
         let what = format!("mysql table {}", table.name);
         let probe = match source.columns(&table.name).await {
-            Ok(cols) if cols.is_empty() => Probe::fail(what, "table does not exist"),
+            Ok(cols) if cols.is_empty() && table.optional => Probe::ok(
+                what,
+                "absent: skipped (optional table, its app is not installed)",
+            ),
+            Ok(cols) if cols.is_empty() => Probe::fail(
+                what,
+                "table does not exist (fix tables in the config, or set optional = true on it)",
+            ),
             Ok(cols) => match plan_columns(table, &config.column_policy(table), &cols) {
                 Ok(plan) => {
                     let probe = Probe::ok(
@@ -239,6 +246,10 @@ async fn check_catalog(config: &Config, plans: &[TablePlan], probes: &mut Vec<Pr
         }
     }
     for table in &config.tables {
+        // An optional table whose probe found it absent has nothing to register.
+        if table.optional && !plans.iter().any(|p| p.table == table.name) {
+            continue;
+        }
         let raw = catalog::raw_table_name(config, table);
         let what = format!("glue table {raw}");
         let existing = match glue.get_table(db, &raw).await {

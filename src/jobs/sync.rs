@@ -53,6 +53,17 @@ pub async fn run(
             ctx.stop.clone(),
         )
     };
+    // Optional tables the database does not have get no catalog entry.
+    let mut present = Vec::with_capacity(tables.len());
+    for table in tables.iter().copied() {
+        match &source {
+            Some(source) if source.optional_and_absent(table).await? => {
+                source.log_absent(&table.name)
+            }
+            _ => present.push(table),
+        }
+    }
+    let tables = &present;
     let catalog = Arc::new(Catalogs::open_with(config, store.clone()).await?);
     let database_op = catalog.ensure_database(dry_run).await?;
     let (source, store_ref, catalog_ref, leases_ref) =

@@ -47,6 +47,10 @@ pub struct TableReport {
     pub failures: Vec<String>,
 }
 
+/// [`TableReport::mode`] of an optional table the database does not have: nothing read,
+/// nothing written.
+pub const ABSENT: &str = "absent";
+
 pub struct TableOutcome {
     pub table: String,
     pub result: Result<TableReport>,
@@ -169,11 +173,24 @@ pub async fn run(
             futures::stream::iter(tables.iter().copied())
                 .map(|table| async move {
                     let result = match shutdown::check(&ctx.stop) {
-                        Ok(()) => {
-                            leases
-                                .hold(&table.name, |fence| table::extract_table(job, table, fence))
-                                .await
-                        }
+                        Ok(()) => match job.source.optional_and_absent(table).await {
+                            Ok(true) => {
+                                job.source.log_absent(&table.name);
+                                Ok(TableReport {
+                                    table: table.name.clone(),
+                                    mode: ABSENT,
+                                    ..TableReport::default()
+                                })
+                            }
+                            Ok(false) => {
+                                leases
+                                    .hold(&table.name, |fence| {
+                                        table::extract_table(job, table, fence)
+                                    })
+                                    .await
+                            }
+                            Err(e) => Err(e),
+                        },
                         Err(e) => Err(e),
                     };
                     log_outcome(&table.name, &result);
@@ -221,6 +238,8 @@ pub async fn run(
 
 fn log_outcome(table: &str, result: &Result<TableReport>) {
     match result {
+        // Said once already, by the source.
+        Ok(r) if r.mode == ABSENT => {}
         Ok(r) => tracing::info!(
             table = %r.table, rows = r.rows, partitions = r.partitions,
             bytes = r.bytes, seconds = r.seconds, mode = %r.mode, "table extracted"
@@ -243,6 +262,13 @@ pub fn render(outcomes: &[TableOutcome]) -> String {
     ]);
     for o in outcomes {
         match &o.result {
+            Ok(r) if r.mode == ABSENT => {
+                let mut cells = vec![r.table.clone()];
+                cells.extend(std::iter::repeat_n("-".to_string(), 5));
+                cells.push(ABSENT.into());
+                cells.push("skipped: not in the database (optional table)".into());
+                table.row(cells);
+            }
             Ok(r) => table.row(vec![
                 r.table.clone(),
                 r.rows.to_string(),

@@ -28,6 +28,12 @@ use crate::table::{Column, ColumnKind, ColumnPolicy, TablePlan};
 /// Columns never exported, whatever the configuration says.
 const ALWAYS_EXCLUDED: &[(&str, &str)] = &[("auth_user", "password")];
 
+/// Columns not exported unless the table's `columns` names them (the opt-in), under every
+/// privacy profile: `site_values` is the site's settings JSON, where operators keep API
+/// keys and passwords (docs/privacy.md).
+const SECRET_BY_DEFAULT: &[(&str, &str)] =
+    &[("site_configuration_siteconfiguration", "site_values")];
+
 /// An incremental scan's filter: rows whose change column is at or after `since` minus
 /// `overlap`.
 #[derive(Debug, Clone)]
@@ -225,12 +231,27 @@ impl MysqlSource {
             })
     }
 
+    /// An `optional` table the database does not have (its app is not installed): skipped,
+    /// where a table without `optional` fails.
+    pub async fn optional_and_absent(&self, table: &TableConfig) -> Result<bool> {
+        Ok(table.optional && self.columns(&table.name).await?.is_empty())
+    }
+
+    /// The one line that says a table was skipped as [`Self::optional_and_absent`].
+    pub fn log_absent(&self, table: &str) {
+        tracing::info!(
+            table = %table,
+            "skipped: optional table not in database {} (its app is not installed)",
+            self.database
+        );
+    }
+
     /// Resolves a configured table against the live schema.
     pub async fn plan(&self, table: &TableConfig, policy: &ColumnPolicy) -> Result<TablePlan> {
         let all = self.columns(&table.name).await?;
         if all.is_empty() {
             bail!(
-                "does not exist in database {} on {} (fix tables in the config)",
+                "does not exist in database {} on {} (fix tables in the config, or set optional = true on it)",
                 self.database,
                 self.endpoint
             );

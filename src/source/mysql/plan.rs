@@ -4,8 +4,8 @@
 
 use anyhow::{anyhow, bail, Result};
 
-use super::ALWAYS_EXCLUDED;
-use crate::config::TableConfig;
+use super::{ALWAYS_EXCLUDED, SECRET_BY_DEFAULT};
+use crate::config::{panorama_column_order, TableConfig};
 use crate::table::{Column, ColumnKind, ColumnPolicy, Incremental, TablePlan};
 
 /// Data columns: pinned list (in its order) or every column, minus exclusions and the
@@ -30,6 +30,14 @@ pub fn plan_columns(
             || ALWAYS_EXCLUDED
                 .iter()
                 .any(|(t, c)| t.eq_ignore_ascii_case(&table.name) && c.eq_ignore_ascii_case(name))
+            || (SECRET_BY_DEFAULT
+                .iter()
+                .any(|(t, c)| t.eq_ignore_ascii_case(&table.name) && c.eq_ignore_ascii_case(name))
+                && !table
+                    .columns
+                    .iter()
+                    .flatten()
+                    .any(|p| p.eq_ignore_ascii_case(name)))
             || table
                 .partition_by
                 .iter()
@@ -55,7 +63,19 @@ pub fn plan_columns(
             }
             cols
         }
-        None => all.iter().filter(|c| !excluded(&c.name)).cloned().collect(),
+        None => {
+            let mut rest: Vec<Column> =
+                all.iter().filter(|c| !excluded(&c.name)).cloned().collect();
+            // Panorama's order first for its tables, whatever the site's physical order.
+            let mut cols = Vec::with_capacity(rest.len());
+            for name in panorama_column_order(&table.name).unwrap_or_default() {
+                if let Some(i) = rest.iter().position(|c| c.name.eq_ignore_ascii_case(name)) {
+                    cols.push(rest.remove(i));
+                }
+            }
+            cols.append(&mut rest);
+            cols
+        }
     };
     if data_columns.is_empty() {
         bail!("no column left to export (check columns and exclude_columns)");

@@ -56,6 +56,87 @@ fn password_never_planned() {
 }
 
 #[test]
+fn site_values_only_when_pinned() {
+    let all = vec![
+        col("id", "int"),
+        col("site_id", "int"),
+        col("enabled", "tinyint"),
+        col("site_values", "longtext"),
+    ];
+    let names = |t: &TableConfig, policy: &ColumnPolicy| -> Vec<String> {
+        let plan = plan_columns(t, policy, &all).unwrap();
+        plan.data_columns.iter().map(|c| c.name.clone()).collect()
+    };
+    let default = table("site_configuration_siteconfiguration");
+    assert_eq!(
+        names(&default, &ColumnPolicy::default()),
+        ["id", "site_id", "enabled"]
+    );
+    let mut pinned = default.clone();
+    pinned.columns = Some(vec!["id".into(), "SITE_VALUES".into()]);
+    assert_eq!(
+        names(&pinned, &ColumnPolicy::default()),
+        ["id", "site_values"],
+        "naming the column in `columns` is the opt-in"
+    );
+    let profile = ColumnPolicy {
+        drop: vec!["site_values".into()],
+        ..ColumnPolicy::default()
+    };
+    assert_eq!(
+        names(&pinned, &profile),
+        ["id"],
+        "a privacy drop still wins over the opt-in"
+    );
+}
+
+#[test]
+fn builtin_tables_lead_with_panoramas_order() {
+    // A fresh edx-enterprise install (squashed migrations) puts enterprise_customer_id
+    // after linked; Panorama's lake has it after user_id. Columns Panorama does not know
+    // follow in physical order.
+    let all = vec![
+        col("id", "int"),
+        col("created", "datetime"),
+        col("modified", "datetime"),
+        col("user_id", "int"),
+        col("active", "tinyint"),
+        col("linked", "tinyint"),
+        col("enterprise_customer_id", "char"),
+        col("invite_key_id", "char"),
+        col("should_inactivate_other_customers", "tinyint"),
+        col("is_relinkable", "tinyint"),
+        col("user_fk", "int"),
+    ];
+    let plan = plan_columns(
+        &table("enterprise_enterprisecustomeruser"),
+        &ColumnPolicy::default(),
+        &all,
+    )
+    .unwrap();
+    let names: Vec<_> = plan.data_columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "created",
+            "modified",
+            "user_id",
+            "enterprise_customer_id",
+            "active",
+            "linked",
+            "invite_key_id",
+            "should_inactivate_other_customers",
+            "is_relinkable",
+            "user_fk"
+        ]
+    );
+    // A table Panorama does not know keeps its physical order.
+    let plan = plan_columns(&table("some_table"), &ColumnPolicy::default(), &all).unwrap();
+    assert_eq!(plan.data_columns[4].name, "active");
+}
+
+#[test]
 fn partition_columns_leave_the_data_columns() {
     let all = vec![
         col("id", "bigint"),
@@ -184,9 +265,10 @@ fn incremental_needs_an_exported_change_time_and_key() {
     assert_eq!(inc.change_column, "modified");
     assert_eq!(inc.key, ["id"]);
     let changed = select_sql("db", &plan, Some(&inc.change_column)).unwrap();
+    // Panorama's column order for the built-in table: state before modified.
     assert_eq!(
         changed,
-        "SELECT `id`, `modified`, `state`, `course_id` FROM `db`.`courseware_studentmodule` WHERE `modified` >= @edlake_since"
+        "SELECT `id`, `state`, `modified`, `course_id` FROM `db`.`courseware_studentmodule` WHERE `modified` >= @edlake_since"
     );
     // A built-in table that lost what it needs stays a full snapshot...
     assert_eq!(resolve_incremental(&t, &plan, &[]).unwrap(), None);
