@@ -67,6 +67,7 @@ SCENARIOS = {
             "EDLAKE_AWS_REGION": "eu-west-3",
             "EDLAKE_AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/edlake-tutor-test",
             "EDLAKE_GLUE_DATABASE": "tutor_test_db",
+            "EDLAKE_BASE_PARTITIONS": '[{"name": "lms"}, {"name": "school", "value": "Lincoln High"}]',
             "EDLAKE_ATHENA_WORKGROUP": "tutor-test-wg",
             "MONGODB_USERNAME": "mongo-tutor-test",
             "MONGODB_PASSWORD": "MongoSecret-6b1f0c2e9d",
@@ -103,7 +104,8 @@ def main():
                 tutor.run("config", "save", *[a for k, v in sc["settings"].items() for a in ("--set", f"{k}={v}")])
                 cfg = tutor.config()
                 for k, v in sc["settings"].items():
-                    if str(cfg.get(k)).lower() != v.lower():
+                    # Tutor parses each value as YAML: compare as parsed.
+                    if cfg.get(k) != yaml.safe_load(v) and str(cfg.get(k)).lower() != v.lower():
                         problems.append(f"{k} is {cfg.get(k)!r} after config save --set {k}={v}")
                 for key in ("EDLAKE_MYSQL_PASSWORD", "EDLAKE_PRIVACY_KEY"):
                     saved = yaml.safe_load((tutor.root / "config.yml").read_text()).get(key)

@@ -164,6 +164,11 @@ def check_edlake_configs(problems, tutor):
             problems.append(f"{name}: datalake {c['datalake']['url']}/{c['datalake']['prefix']}, expected {lake}/{cfg['EDLAKE_LAKE_PREFIX']}")
         if c["catalog"]["enabled"] != (s3 and bool(cfg["EDLAKE_CATALOG"])) or c["catalog"]["database"] != cfg["EDLAKE_GLUE_DATABASE"]:
             problems.append(f"{name}: catalog enabled={c['catalog']['enabled']} database={c['catalog']['database']}")
+        # Every config, the sidecar's too: its tracking logs go under the base partitions.
+        base = [(p["name"], p.get("value") or cfg["EDLAKE_LMS_HOST"]) for p in cfg.get("EDLAKE_BASE_PARTITIONS") or []]
+        got = [(p["name"], p.get("value") or c["lms_host"]) for p in c.get("base_partitions", [])]
+        if got != base:
+            problems.append(f"{name}: base_partitions {got} in effect, expected {base} from EDLAKE_BASE_PARTITIONS")
         if name == "sidecar":
             if c["mysql"].get("url") or c["mongodb"].get("url") or c.get("tables"):
                 problems.append("sidecar: extracts (a mysql/mongodb url or tables); it ships logs only")

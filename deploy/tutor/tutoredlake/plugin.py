@@ -31,6 +31,10 @@ config = {
         "REPOSITORY_VERSION": "v{{ EDLAKE_VERSION }}",
         # From Tutor's own settings.
         "LMS_HOST": "{{ LMS_HOST }}",
+        # Base partitions (docs/lake-layout.md): [] = lms=<EDLAKE_LMS_HOST> alone; else a
+        # list of {name, value} in path order, e.g. [{name: lms}, {name: school, value: x}]
+        # (an lms entry without a value takes EDLAKE_LMS_HOST).
+        "BASE_PARTITIONS": [],
         "MYSQL_HOST": "{{ MYSQL_HOST }}",
         "MYSQL_PORT": "{{ MYSQL_PORT }}",
         "MYSQL_DATABASE": "{{ OPENEDX_MYSQL_DATABASE }}",
