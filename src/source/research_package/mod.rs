@@ -6,6 +6,7 @@
 pub mod gpg;
 pub mod member;
 pub mod records;
+pub mod structure;
 
 pub use member::Member;
 pub use records::{Record, RecordReader};
