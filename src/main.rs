@@ -73,6 +73,13 @@ enum Command {
     Check,
     /// Print the effective configuration as TOML, secrets redacted.
     Config,
+    /// Import edX research data packages (weekly `{org}-{date}.zip`, their members, daily
+    /// event files; encrypted or not) into the lake under lms=<import.lms>.
+    Import {
+        /// Package files, event files, or directories holding them (walked).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,6 +110,7 @@ fn main() -> ExitCode {
     let long_one_shot = matches!(
         cli.command,
         Command::Extract { .. }
+            | Command::Import { .. }
             | Command::Logs {
                 command: LogsCommand::Ship
             }
@@ -196,6 +204,22 @@ async fn execute(command: Command, config: &Config, ctx: &Context) -> ExitCode {
             }
             Err(e) => fail(&e, 1),
         },
+        Command::Import { paths } => {
+            match edlake::jobs::import::run(config, &paths, &ctx.stop).await {
+                Ok(report) => {
+                    print!("{}", edlake::jobs::import::render(&report));
+                    for f in &report.failures {
+                        eprintln!("error: {f}");
+                    }
+                    if report.is_complete() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => fail(&e, 1),
+            }
+        }
         Command::Check => {
             let probes = check::run(config).await;
             print!("{}", check::render(&probes));

@@ -18,6 +18,8 @@ use crate::secret::{Secret, SecretUrl};
 use crate::table::validate_identifier;
 
 mod base;
+mod import;
+pub use import::ImportConfig;
 mod sections;
 mod tables;
 pub use sections::*;
@@ -63,6 +65,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "lease",
     "incremental",
     "privacy",
+    "import",
     "tables",
 ];
 
@@ -87,6 +90,7 @@ pub struct Config {
     pub lease: LeaseConfig,
     pub incremental: IncrementalConfig,
     pub privacy: PrivacyConfig,
+    pub import: ImportConfig,
     pub tables: Vec<TableConfig>,
 }
 impl Config {
@@ -146,6 +150,9 @@ impl Config {
 
     pub fn validate(&self) -> Result<()> {
         self.validate_base_partitions()?;
+        if self.import.lms.trim().is_empty() {
+            bail!("invalid configuration: import.lms is empty (the site research packages come from, e.g. courses.edx.org)");
+        }
         // A tracking-log sidecar needs no database; commands that do say so when it is unset.
         if !self.mysql.url.is_empty() {
             let url = url::Url::parse(self.mysql.url.expose()).map_err(|_| {

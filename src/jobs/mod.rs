@@ -9,5 +9,6 @@
 
 pub mod check;
 pub mod extract;
+pub mod import;
 pub mod logs;
 pub mod sync;

@@ -12,7 +12,7 @@
 
 mod file;
 pub mod ledger;
-mod segment;
+pub mod segment;
 pub mod settings;
 pub mod table;
 

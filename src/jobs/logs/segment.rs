@@ -42,6 +42,12 @@ pub fn split_segment(
     split(reader, dir, rest_of_line)
 }
 
+/// [`split_segment`] of a whole stream (an event file of a research package, decrypted and
+/// gunzipped on the fly).
+pub fn split_stream(reader: impl BufRead, dir: &Path) -> std::io::Result<Split> {
+    split(reader, dir, false)
+}
+
 fn split(reader: impl BufRead, dir: &Path, mut rest_of_line: bool) -> std::io::Result<Split> {
     let mut days = DaySplitter::new(dir);
     let mut quarantine = Quarantine {

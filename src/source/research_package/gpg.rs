@@ -58,6 +58,11 @@ pub fn decrypt(path: &Path, gnupghome: Option<&Path>) -> Result<Decrypted> {
 }
 
 impl Decrypted {
+    /// Names the file in messages by `name` (a zip member copied to a scratch file).
+    pub fn set_name(&mut self, name: &str) {
+        self.name = name.to_string();
+    }
+
     /// Once the plaintext has ended: whether gpg vouches for it.
     fn finish(&mut self) -> io::Result<()> {
         self.done = true;

@@ -4,8 +4,10 @@
 //! JSON; daily event files hold tracking-log lines. Each file may be GPG-encrypted.
 
 pub mod gpg;
+pub mod inputs;
 pub mod member;
 pub mod records;
+pub mod schema;
 pub mod structure;
 
 pub use member::Member;

@@ -19,12 +19,24 @@ pub struct RecordReader<R> {
     line: Vec<u8>,
     /// The number of the record last read, 1 for the first after the header.
     record: u64,
+    /// How NULL is written: `NULL` in edX's files, `\N` in edlake's staged ones (where the
+    /// text `NULL` is a value like any other).
+    null: &'static [u8],
 }
 
 impl<R: BufRead> RecordReader<R> {
     /// Reads the header. An empty file (not even a header) is an error: the exporter always
     /// writes one.
-    pub fn new(mut input: R, name: &str) -> Result<RecordReader<R>> {
+    pub fn new(input: R, name: &str) -> Result<RecordReader<R>> {
+        Self::with_null(input, name, b"NULL")
+    }
+
+    /// A file edlake staged itself: the same escaping, NULL as `\N`.
+    pub fn staged(input: R, name: &str) -> Result<RecordReader<R>> {
+        Self::with_null(input, name, b"\\N")
+    }
+
+    fn with_null(mut input: R, name: &str, null: &'static [u8]) -> Result<RecordReader<R>> {
         let mut line = Vec::new();
         let read = input
             .read_until(b'\n', &mut line)
@@ -50,6 +62,7 @@ impl<R: BufRead> RecordReader<R> {
             header,
             line,
             record: 0,
+            null,
         })
     }
 
@@ -80,9 +93,10 @@ impl<R: BufRead> RecordReader<R> {
                 self.header.len()
             );
         }
+        let null = self.null;
         fields
             .into_iter()
-            .map(decode_field)
+            .map(|f| decode_field(f, null))
             .collect::<Result<Record, _>>()
             .map(Some)
             .map_err(|e| anyhow::anyhow!("{}: record {}: {e}", self.name, self.record))
@@ -95,10 +109,10 @@ fn strip_lf(line: &mut Vec<u8>) {
     }
 }
 
-/// One field: `NULL` is NULL; `\\`, `\t`, `\n`, `\r` are decoded left to right; NUL bytes
+/// One field: `null` (`NULL`) is NULL; `\\`, `\t`, `\n`, `\r` are decoded left to right; NUL bytes
 /// (which the exporter strips, older exports may hold) are dropped.
-fn decode_field(field: &[u8]) -> Result<Option<String>, String> {
-    if field == b"NULL" {
+fn decode_field(field: &[u8], null: &[u8]) -> Result<Option<String>, String> {
+    if field == null {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(field.len());

@@ -485,7 +485,7 @@ async fn fetch_batch<'a>(
 }
 
 /// One course's file, in the lake's format.
-fn encode_rows(
+pub fn encode_rows(
     format: &dyn FileFormat,
     course: &CourseRef,
     rows: &[BlockRow],
