@@ -231,11 +231,17 @@ def write_faults(args):
     cases = {}
 
     def place(case, name, data, what):
-        d = os.path.join(args.faults, case)
+        # A loose package member sits in its package's folder, {org}-{date}/, as the zip
+        # holds it (and as an importer needs it, to know the package's date).
+        if ".sql" in name:
+            case_dir = os.path.join(case, "DelftX-2026-03-30")
+        else:
+            case_dir = case
+        d = os.path.join(args.faults, case_dir)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
-        cases[case] = {"file": os.path.join(case, name), "expect": what}
+        cases[case] = {"file": os.path.join(case_dir, name), "expect": what}
         return os.path.join(d, name)
 
     other = temp_home()
@@ -251,7 +257,7 @@ def write_faults(args):
     place("truncated-gz", "delftx-edx-events-2026-03-31.log.gz", gzip_bytes(events)[:-40], "truncated gzip stream (plain file)")
     place("unknown-table", "DelftX-EX101x-2T2026-no_such_table-prod-analytics.sql", body, "unknown table no_such_table")
     place("malformed-row", good, body + b"2\t1001\tcourse-v1:DelftX+EX101x+2T2026\t1\taudit\n",
-          "record 3 has 5 fields, the header 6")
+          "line 3 has 5 fields, the header 6")
     place("truncated-zip", "DelftX-2026-03-30.zip", zip_bytes("DelftX-2026-03-30/" + good, body)[:-30], "truncated zip archive")
     with open(os.path.join(args.faults, "faults.json"), "w") as f:
         json.dump(cases, f, indent=1, sort_keys=True)

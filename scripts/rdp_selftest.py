@@ -100,18 +100,21 @@ def self_test(parse_args, generate, write_faults):
         fa = parse_args(["--faults", os.path.join(tmp, "faults"), "--gnupghome", home, "--recipient", args.recipient])
         write_faults(fa)
         fdir = fa.faults
+        cases = json.load(open(os.path.join(fdir, "faults.json")))
+
+        def sample(case):
+            return os.path.join(fdir, cases[case]["file"])
         for case in ("wrong-key", "truncated-gpg"):
-            name = os.listdir(os.path.join(fdir, case))[0]
-            r = subprocess.run(["gpg", "--batch", "--homedir", home, "--decrypt", os.path.join(fdir, case, name)],
+            r = subprocess.run(["gpg", "--batch", "--homedir", home, "--decrypt", sample(case)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             check(r.returncode != 0, "%s: gpg fails (%s)" % (case, r.stderr.decode().strip().splitlines()[-1]))
         try:
-            gzip.decompress(open(os.path.join(fdir, "truncated-gz", os.listdir(os.path.join(fdir, "truncated-gz"))[0]), "rb").read())
+            gzip.decompress(open(sample("truncated-gz"), "rb").read())
             check(False, "truncated gz fails")
         except EOFError:
             check(True, "truncated gz fails")
         try:
-            parse_sql(open(os.path.join(fdir, "malformed-row", os.listdir(os.path.join(fdir, "malformed-row"))[0]), "rb").read())
+            parse_sql(open(sample("malformed-row"), "rb").read())
             check(False, "malformed row fails")
         except ValueError as e:
             check(True, "malformed row fails (%s)" % e)

@@ -50,7 +50,7 @@ def parse_sql(data):
     for n, line in enumerate(lines[1:], start=2):
         fields = line.split("\t")
         if len(fields) != len(header):
-            raise ValueError("record %d has %d fields, the header %d" % (n, len(fields), len(header)))
+            raise ValueError("line %d has %d fields, the header %d" % (n, len(fields), len(header)))
         rows.append([None if f == "NULL" else unescape(f) for f in fields])
     return header, rows
 

@@ -37,6 +37,7 @@ const LEASE: &str = "research_packages";
 
 #[derive(Debug, Default)]
 pub struct ImportReport {
+    /// Each package (its zip's name, or its folder's) and what became of it.
     pub packages: Vec<(String, &'static str)>,
     /// Rows written per table by this run.
     pub rows: BTreeMap<String, u64>,
@@ -148,10 +149,10 @@ impl Job<'_> {
                         ledger::write(self.store.as_ref(), self.layout, &ledger, tag.as_deref())
                             .await?,
                     );
-                    report.packages.push((package.name.clone(), status));
+                    report.packages.push((package.display_name(), status));
                 }
                 Err(e) => {
-                    report.packages.push((package.name.clone(), "FAILED"));
+                    report.packages.push((package.display_name(), "FAILED"));
                     report
                         .failures
                         .push(format!("package {}: {e:#}", package.name));
@@ -463,7 +464,7 @@ impl Job<'_> {
 pub fn render(report: &ImportReport) -> String {
     let mut table = TextTable::new(&[Column::left("FILE", 4, ""), Column::left("STATUS", 0, "  ")]);
     for (name, status) in &report.packages {
-        table.row(vec![format!("{name}.zip"), status.to_string()]);
+        table.row(vec![name.clone(), status.to_string()]);
     }
     for (name, status, events) in &report.event_files {
         let status = match *status {

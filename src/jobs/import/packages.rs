@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::tables::{self, TableModel};
 use crate::config::Config;
@@ -90,9 +90,7 @@ pub fn decrypt_all(
                 }
                 let path = scratch.join(format!("plain-{n}.tsv"));
                 let mut out = std::fs::File::create(&path)?;
-                std::io::copy(&mut input, &mut out)
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .with_context(|| format!("{}: reading it", member.name))?;
+                std::io::copy(&mut input, &mut out).map_err(|e| read_error(&member.name, e))?;
                 drop(out);
                 // The whole file is read once here, so a malformed row fails the package
                 // before anything is published.
@@ -111,14 +109,22 @@ pub fn decrypt_all(
                 let mut json = Vec::new();
                 input
                     .read_to_end(&mut json)
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .with_context(|| format!("{}: reading it", member.name))?;
+                    .map_err(|e| read_error(&member.name, e))?;
                 structures.push((course.clone(), member.name.clone(), json));
             }
             _ => {}
         }
     }
     Ok((plain, structures))
+}
+
+/// A member that could not be read whole: gpg's line names the file already.
+fn read_error(name: &str, e: std::io::Error) -> anyhow::Error {
+    let text = e.to_string();
+    match text.contains(name) {
+        true => anyhow::anyhow!(text),
+        false => anyhow::anyhow!("{name}: {text} (truncated or damaged)"),
+    }
 }
 
 /// Encodes a package's decrypted members with the run's table models into lake files.

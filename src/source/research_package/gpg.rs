@@ -28,7 +28,9 @@ pub fn decrypt(path: &Path, gnupghome: Option<&Path>) -> Result<Decrypted> {
     let name = path.display().to_string();
     let input = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
     let mut command = Command::new("gpg");
-    command.args(["--batch", "--no-tty", "--quiet", "--decrypt"]);
+    // Not --quiet: gpg names the key a file is encrypted to, which the operator needs when
+    // it is not theirs.
+    command.args(["--batch", "--no-tty", "--decrypt"]);
     if let Some(home) = gnupghome {
         command.arg("--homedir").arg(home);
     }

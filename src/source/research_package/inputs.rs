@@ -158,6 +158,14 @@ enum MemberSource {
 }
 
 impl Package {
+    /// The zip's file name, or the folder's name and `/`.
+    pub fn display_name(&self) -> String {
+        match &self.origin {
+            Origin::Zip(path) => file_name(path),
+            Origin::Loose(_) => format!("{}/", self.name),
+        }
+    }
+
     /// The members edlake imports (tables and course structures), in name order.
     pub fn members(&self) -> Result<Vec<MemberFile>> {
         let mut out = Vec::new();

@@ -17,7 +17,7 @@ pub struct RecordReader<R> {
     name: String,
     header: Vec<String>,
     line: Vec<u8>,
-    /// The number of the record last read, 1 for the first after the header.
+    /// The number of the record last read, 1 for the first after the header (line 2).
     record: u64,
     /// How NULL is written: `NULL` in edX's files, `\N` in edlake's staged ones (where the
     /// text `NULL` is a value like any other).
@@ -86,9 +86,9 @@ impl<R: BufRead> RecordReader<R> {
         let fields: Vec<&[u8]> = self.line.split(|&b| b == b'\t').collect();
         if fields.len() != self.header.len() {
             bail!(
-                "{}: record {} has {} fields, the header {}",
+                "{}: line {} has {} fields, the header {}",
                 self.name,
-                self.record,
+                self.record + 1,
                 fields.len(),
                 self.header.len()
             );
@@ -99,7 +99,7 @@ impl<R: BufRead> RecordReader<R> {
             .map(|f| decode_field(f, null))
             .collect::<Result<Record, _>>()
             .map(Some)
-            .map_err(|e| anyhow::anyhow!("{}: record {}: {e}", self.name, self.record))
+            .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", self.name, self.record + 1))
     }
 }
 
@@ -184,8 +184,8 @@ mod tests {
         let err = read_all(b"id\tname\n1\ta\n2\tb\tc\n")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "t.sql: record 2 has 3 fields, the header 2");
+        assert_eq!(err, "t.sql: line 3 has 3 fields, the header 2");
         let err = read_all(b"id\n\xff\n").unwrap_err().to_string();
-        assert_eq!(err, "t.sql: record 1: a value is not UTF-8");
+        assert_eq!(err, "t.sql: line 2: a value is not UTF-8");
     }
 }
