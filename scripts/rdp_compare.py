@@ -57,24 +57,27 @@ def main():
     ap.add_argument("--s3-endpoint")
     ap.add_argument("--extensions")
     ap.add_argument("--prefix", default="openedx")
+    ap.add_argument("--schema", default="panorama", help="the catalog's database (catalog.database)")
     args = ap.parse_args()
     truth = json.load(open(args.truth))
     con = duckdb.connect()
-    if args.extensions:
-        con.execute(f"SET extension_directory = '{args.extensions}'")
     if args.s3_endpoint:
+        # As scripts/duckdb_query.py does, for moto.
+        if args.extensions:
+            con.execute("SET extension_directory = ?", [args.extensions])
         con.execute("LOAD httpfs")
+        endpoint = args.s3_endpoint.split("://", 1)[-1].rstrip("/")
         con.execute(
             "CREATE SECRET (TYPE s3, KEY_ID 'test', SECRET 'test', REGION 'us-east-1', "
-            f"ENDPOINT '{args.s3_endpoint}', URL_STYLE 'path', USE_SSL false)")
+            f"ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false)")
     if args.lake:
         con.execute("SET VARIABLE edlake_lake = ?", [args.lake])
     con.execute(open(args.catalog).read())
     problems = []
 
     def rows_of(view, columns):
-        sql = "SELECT {} FROM panorama.{} WHERE lms = ?".format(
-            ", ".join('"%s"' % c for c in columns), view)
+        sql = "SELECT {} FROM \"{}\".{} WHERE lms = ?".format(
+            ", ".join('"%s"' % c for c in columns), args.schema, view)
         cur = con.execute(sql, [args.lms])
         types = [str(d[1]) for d in cur.description]
         return types, [tuple(canonical(v) for v in row) for row in cur.fetchall()]
@@ -95,7 +98,7 @@ def main():
     # Course structures: one row per block of each course, from its newest package.
     got = collections.Counter(
         r[0] for r in con.execute(
-            f"SELECT course_id FROM panorama.{args.prefix}_table_course_structures WHERE lms = ?",
+            f"SELECT course_id FROM \"{args.schema}\".{args.prefix}_table_course_structures WHERE lms = ?",
             [args.lms]).fetchall())
     want = collections.Counter({c: len(s["blocks"]) for c, s in truth["course_structures"].items()})
     if got != want:
@@ -105,7 +108,7 @@ def main():
     # Events by the UTC day of their time.
     got = dict(con.execute(
         f"SELECT strftime(CAST(time AS TIMESTAMP), '%Y-%m-%d') AS d, count(*) "
-        f"FROM panorama.{args.prefix}_table_tracking_logs WHERE lms = ? GROUP BY d",
+        f"FROM \"{args.schema}\".{args.prefix}_table_tracking_logs WHERE lms = ? GROUP BY d",
         [args.lms]).fetchall())
     want = truth["events"]["per_day"]
     if got != want:
