@@ -295,11 +295,7 @@ fn kill_9_during_imports_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     // A killed run's lease is free after `ttl`: short, so the next run need not wait long.
-    let cfg = config(
-        &lake.display().to_string(),
-        &month,
-        "[lease]\nttl = \"3s\"",
-    );
+    let cfg = config(&lake.display().to_string(), &month, "[lease]\nttl = \"3s\"");
     let file = dir.path().join("edlake.toml");
     std::fs::write(&file, &cfg).unwrap();
     let ledger_path = lake.join("openedx/_edlake/imports/lms=courses.edx.org/ledger.json");

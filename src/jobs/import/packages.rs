@@ -177,7 +177,15 @@ pub fn encode_package(
     }
     let format = config.format_of(&structures::table_config(config));
     for (course, name, json) in structures_json {
-        let (course_ref, rows) = structure::rows_of_export(json, name)?;
+        // An outline edlake cannot read (an old-style `i4x://` course) costs that course its
+        // outline only, not the package its tables.
+        let (course_ref, rows) = match structure::rows_of_export(json, name) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                tracing::warn!("course structure skipped: {e:#}");
+                continue;
+            }
+        };
         for w in &rows.warnings {
             tracing::warn!(course = %course_ref.course_id, "{w}");
         }
