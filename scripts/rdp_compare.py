@@ -17,18 +17,8 @@ import sys
 
 import duckdb
 
-
-def canonical(value):
-    """A view's value as text: the form as_type gives the truth's."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return str(value)
+# The tests' canonical text of a DuckDB value (same folder).
+from duckdb_query import canonical
 
 
 def as_type(text, duck_type):
@@ -42,7 +32,7 @@ def as_type(text, duck_type):
         return repr(float(text))
     if t.startswith("TIMESTAMP"):
         fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"
-        return datetime.datetime.strptime(text, fmt).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return datetime.datetime.strptime(text, fmt).isoformat(sep=" ", timespec="microseconds")
     if t in ("BIGINT", "INTEGER"):
         return str(int(text))
     return text
@@ -62,7 +52,7 @@ def main():
     truth = json.load(open(args.truth))
     con = duckdb.connect()
     if args.s3_endpoint:
-        # As scripts/duckdb_query.py does, for moto.
+        # As scripts/duckdb_query.py does, for moto (path-style, no TLS, test/test).
         if args.extensions:
             con.execute("SET extension_directory = ?", [args.extensions])
         con.execute("LOAD httpfs")
