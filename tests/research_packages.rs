@@ -75,6 +75,19 @@ fn compare(catalog: &Path, truth: &Path, extra: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        match path.is_dir() {
+            true => out.extend(walk(&path)),
+            false => out.push(path),
+        }
+    }
+    out
+}
+
 /// Every file of a local lake (leases aside: each run takes and frees them) and its hash.
 fn lake_hashes(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -130,11 +143,28 @@ fn a_month_equals_the_truth_and_a_second_import_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn on_s3_the_glue_catalog_and_the_views_equal_the_truth() {
+async fn from_an_s3_prefix_into_s3_the_glue_catalog_and_the_views_equal_the_truth() {
     let test = "rdp_s3";
-    let month = generate(&["--weeks", "2", "--days", "3"]);
+    let month = generate(&["--mixed"]);
     let (s3, glue) = (s3_client().await, glue_client().await);
     let bucket = fresh_bucket(&s3, "rdp-s3").await;
+    // Where the packages land: a prefix of the same bucket, beside the lake's `openedx/`.
+    let mut uploaded = 0;
+    for file in walk(&month.out) {
+        let key = format!("inbox/{}", file.strip_prefix(&month.out).unwrap().display());
+        if key.contains("/gnupg/") {
+            continue;
+        }
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(std::fs::read(&file).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        uploaded += 1;
+    }
+    assert!(uploaded > 60, "{uploaded}");
     let gdb = fresh_glue_database(test);
     let cfg = config(
         &format!("s3://{bucket}"),
@@ -146,8 +176,15 @@ async fn on_s3_the_glue_catalog_and_the_views_equal_the_truth() {
         ),
     );
     let on = [("EDLAKE_CATALOG__ENABLED", "true"), DUCKDB_ON];
-    let out = edlake(&cfg, &["import", month.out.to_str().unwrap()], &on);
+    let inbox = format!("s3://{bucket}/inbox");
+    let out = edlake(&cfg, &["import", &inbox], &on);
     assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout.matches(" imported\n").count(),
+        8,
+        "{}",
+        out.stdout
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("openedx.duckdb.sql");

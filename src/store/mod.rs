@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 
@@ -32,6 +32,15 @@ pub trait Store: Send + Sync {
     async fn put(&self, key: &str, payload: Payload) -> Result<()>;
 
     async fn get(&self, key: &str) -> Result<Bytes>;
+
+    /// Copies `key` into the local file `path`. Stores whose objects can be large stream it
+    /// (S3); the default reads it whole.
+    async fn download(&self, key: &str, path: &Path) -> Result<()> {
+        let bytes = self.get(key).await?;
+        tokio::fs::write(path, bytes)
+            .await
+            .with_context(|| format!("writing {}", path.display()))
+    }
 
     /// Every key under `prefix` (recursively).
     async fn list(&self, prefix: &str) -> Result<Vec<String>>;

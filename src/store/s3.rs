@@ -369,6 +369,45 @@ impl Store for S3Store {
         Ok(())
     }
 
+    async fn download(&self, key: &str, path: &std::path::Path) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let mut out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| anyhow!(self.explain("read", &self.url(key), &e)))?;
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| anyhow!("cannot create {}: {e}", path.display()))?;
+        loop {
+            // Each chunk within the answer limit: a stalled download fails, a long one not.
+            let chunk = tokio::time::timeout(self.endpoint.answer, out.body.try_next())
+                .await
+                .map_err(|_| {
+                    anyhow!(
+                        "cannot read {}: S3 at {} sent no data for {} s (check the network)",
+                        self.url(key),
+                        self.endpoint.url,
+                        self.endpoint.answer.as_secs()
+                    )
+                })?
+                .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?;
+            match chunk {
+                Some(bytes) => file
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| anyhow!("writing {}: {e}", path.display()))?,
+                None => break,
+            }
+        }
+        file.flush()
+            .await
+            .map_err(|e| anyhow!("writing {}: {e}", path.display()))
+    }
+
     async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, String)>> {
         let out = match self
             .client

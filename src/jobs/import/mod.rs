@@ -73,9 +73,22 @@ pub async fn run(
 ) -> Result<ImportReport> {
     let config = &import_config(config);
     let layout = config.layout();
-    let found = inputs::discover(paths)?;
     let store = store::open(config).await?;
     store.list(&layout.state_root()).await?;
+    // S3 prefixes where packages land are copied here first (streamed: event files run to
+    // gigabytes), then read as local folders.
+    let downloads = store.spool_dir()?;
+    let mut local = Vec::new();
+    for (n, path) in paths.iter().enumerate() {
+        let text = path.to_string_lossy();
+        match text.starts_with("s3://") {
+            true => {
+                local.push(download(config, &text, &downloads.path().join(n.to_string())).await?)
+            }
+            false => local.push(path.clone()),
+        }
+    }
+    let found = inputs::discover(&local)?;
     let lease = config.lease_settings()?;
     crate::lease::require_conditional_writes(store.as_ref(), &layout, lease).await?;
     let catalog = match config.any_catalog_enabled() {
@@ -106,6 +119,28 @@ pub async fn run(
         })
         .await?;
     Ok(report)
+}
+
+/// Copies every object under the `s3://bucket/prefix` `url` into `dir`, keeping the keys'
+/// folders (a loose package's `{org}-{date}/`).
+async fn download(config: &Config, url: &str, dir: &Path) -> Result<PathBuf> {
+    let location = crate::lake::parse_location("an import path", url)?;
+    let source = store::open_location(config, location).await?;
+    let keys = source.list("").await?;
+    if keys.is_empty() {
+        anyhow::bail!("{url}: no object under this prefix");
+    }
+    for key in keys {
+        if key.split('/').any(|part| part == "..") {
+            anyhow::bail!("{url}: object {key:?} names a parent folder; not imported");
+        }
+        let path = dir.join(&key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        source.download(&key, &path).await?;
+    }
+    Ok(dir.to_path_buf())
 }
 
 struct Job<'a> {
