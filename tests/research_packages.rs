@@ -389,3 +389,31 @@ fn kill_9_during_imports_loses_and_duplicates_nothing() {
     let (same, report) = compare(&catalog_file(&lake), &month.truth, &[]);
     assert!(same, "{report}");
 }
+
+#[test]
+fn an_older_package_imported_after_a_newer_one_replaces_nothing() {
+    let month = generate(&["--plain"]);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let cfg = config(&lake.display().to_string(), &month, "");
+    // The newest week first, alone; then everything, the older weeks included.
+    let newest: Vec<String> = walk(&month.out)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with("-2026-03-23.zip"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_eq!(newest.len(), 2, "{newest:?}");
+    let mut args = vec!["import"];
+    args.extend(newest.iter().map(String::as_str));
+    let out = edlake(&cfg, &args, &[DUCKDB_ON]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let out = edlake(&cfg, &["import", month.out.to_str().unwrap()], &[DUCKDB_ON]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("older: newer snapshots kept"),
+        "{}",
+        out.stdout
+    );
+    let (same, report) = compare(&catalog_file(&lake), &month.truth, &[]);
+    assert!(same, "{report}");
+}
