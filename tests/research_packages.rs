@@ -417,3 +417,18 @@ fn an_older_package_imported_after_a_newer_one_replaces_nothing() {
     let (same, report) = compare(&catalog_file(&lake), &month.truth, &[]);
     assert!(same, "{report}");
 }
+
+#[test]
+fn into_a_parquet_lake_the_typed_views_equal_the_truth() {
+    let month = generate(&["--plain", "--weeks", "2", "--days", "2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let cfg = config(&lake.display().to_string(), &month, "format = \"parquet\"");
+    let out = edlake(&cfg, &["import", month.out.to_str().unwrap()], &[DUCKDB_ON]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(files_under(&lake)
+        .iter()
+        .any(|k| k.starts_with("openedx/auth_user/") && k.ends_with(".parquet")));
+    let (same, report) = compare(&catalog_file(&lake), &month.truth, &[]);
+    assert!(same, "{report}");
+}
