@@ -62,6 +62,19 @@ def canonical(value):
     return str(value)
 
 
+def use_s3_endpoint(con, s3_endpoint, extensions=None):
+    """httpfs and an S3 secret for an S3-compatible endpoint such as moto (path style, no
+    TLS, key test/test)."""
+    if extensions:
+        con.execute("SET extension_directory = ?", [extensions])
+    con.execute("LOAD httpfs")
+    endpoint = s3_endpoint.split("://", 1)[-1].rstrip("/")
+    con.execute(
+        "CREATE SECRET edlake_test_s3 (TYPE s3, KEY_ID 'test', SECRET 'test', "
+        f"REGION 'us-east-1', ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false)"
+    )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("catalog")
@@ -81,14 +94,7 @@ def main():
     if args.time_zone:
         con.execute("SET TimeZone = ?", [args.time_zone])
     if args.s3_endpoint:
-        if args.extensions:
-            con.execute("SET extension_directory = ?", [args.extensions])
-        con.execute("LOAD httpfs")
-        endpoint = args.s3_endpoint.split("://", 1)[-1].rstrip("/")
-        con.execute(
-            "CREATE SECRET edlake_test_s3 (TYPE s3, KEY_ID 'test', SECRET 'test', "
-            f"REGION 'us-east-1', ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false)"
-        )
+        use_s3_endpoint(con, args.s3_endpoint, args.extensions)
     if args.lake:
         con.execute("SET VARIABLE edlake_lake = ?", [args.lake])
     with open(args.catalog, encoding="utf-8") as f:

@@ -18,7 +18,7 @@ import sys
 import duckdb
 
 # The tests' canonical text of a DuckDB value (same folder).
-from duckdb_query import canonical
+from duckdb_query import canonical, use_s3_endpoint
 
 
 def as_type(text, duck_type):
@@ -52,14 +52,7 @@ def main():
     truth = json.load(open(args.truth))
     con = duckdb.connect()
     if args.s3_endpoint:
-        # As scripts/duckdb_query.py does, for moto (path-style, no TLS, test/test).
-        if args.extensions:
-            con.execute("SET extension_directory = ?", [args.extensions])
-        con.execute("LOAD httpfs")
-        endpoint = args.s3_endpoint.split("://", 1)[-1].rstrip("/")
-        con.execute(
-            "CREATE SECRET (TYPE s3, KEY_ID 'test', SECRET 'test', REGION 'us-east-1', "
-            f"ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false)")
+        use_s3_endpoint(con, args.s3_endpoint, args.extensions)
     if args.lake:
         con.execute("SET VARIABLE edlake_lake = ?", [args.lake])
     con.execute(open(args.catalog).read())

@@ -386,14 +386,7 @@ impl Store for S3Store {
             // Each chunk within the answer limit: a stalled download fails, a long one not.
             let chunk = tokio::time::timeout(self.endpoint.answer, out.body.try_next())
                 .await
-                .map_err(|_| {
-                    anyhow!(
-                        "cannot read {}: S3 at {} sent no data for {} s (check the network)",
-                        self.url(key),
-                        self.endpoint.url,
-                        self.endpoint.answer.as_secs()
-                    )
-                })?
+                .map_err(|_| self.no_data(key))?
                 .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?;
             match chunk {
                 Some(bytes) => file
@@ -428,14 +421,7 @@ impl Store for S3Store {
         // The body streams after the answer's head, outside the attempt's limit.
         let data = tokio::time::timeout(self.endpoint.answer, out.body.collect())
             .await
-            .map_err(|_| {
-                anyhow!(
-                    "cannot read {}: S3 at {} sent no data for {} s (check the network)",
-                    self.url(key),
-                    self.endpoint.url,
-                    self.endpoint.answer.as_secs()
-                )
-            })?
+            .map_err(|_| self.no_data(key))?
             .map_err(|e| anyhow!("cannot read {}: {e}", self.url(key)))?
             .into_bytes();
         Ok(Some((data, tag)))
@@ -486,6 +472,16 @@ impl Store for S3Store {
 }
 
 impl S3Store {
+    /// A body that stopped arriving.
+    fn no_data(&self, key: &str) -> anyhow::Error {
+        anyhow!(
+            "cannot read {}: S3 at {} sent no data for {} s (check the network)",
+            self.url(key),
+            self.endpoint.url,
+            self.endpoint.answer.as_secs()
+        )
+    }
+
     /// One line for an S3 failure: the operation, the object, and what to check.
     fn explain<E>(&self, op: &str, what: &str, err: &SdkError<E, HttpResponse>) -> String
     where
