@@ -432,3 +432,38 @@ fn into_a_parquet_lake_the_typed_views_equal_the_truth() {
     let (same, report) = compare(&catalog_file(&lake), &month.truth, &[]);
     assert!(same, "{report}");
 }
+
+#[test]
+fn an_event_file_delivered_again_with_other_content_replaces_its_events() {
+    let month = generate(&["--plain", "--weeks", "1", "--days", "2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let cfg = config(&lake.display().to_string(), &month, "");
+    let out = edlake(&cfg, &["import", month.out.to_str().unwrap()], &[DUCKDB_ON]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let events = || {
+        let result = duckdb_query(
+            &catalog_file(&lake),
+            "SELECT count(*) FROM panorama.openedx_table_tracking_logs",
+            &DuckDbOptions::default(),
+        );
+        result.rows[0][0].clone().unwrap().parse::<u64>().unwrap()
+    };
+    let before = events();
+    // The same file name, one event less (a corrected delivery).
+    let file = walk(&month.out)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".log.gz"))
+        .unwrap();
+    let lines = gunzip_lines(&std::fs::read(&file).unwrap());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    use std::io::Write;
+    for line in &lines[1..] {
+        writeln!(gz, "{line}").unwrap();
+    }
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let out = edlake(&cfg, &["import", month.out.to_str().unwrap()], &[DUCKDB_ON]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout.matches("imported:").count(), 1, "{}", out.stdout);
+    assert_eq!(events(), before - 1);
+}

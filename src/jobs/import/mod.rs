@@ -237,6 +237,20 @@ impl Job<'_> {
                     report.event_bytes += imported.bytes;
                     report.event_seconds += started.elapsed().as_secs_f64();
                     let count = imported.record.events;
+                    // A file delivered again with other content replaces what it was.
+                    let replaced: Vec<String> = ledger
+                        .events
+                        .get(&file.name)
+                        .map(|old| {
+                            old.objects
+                                .iter()
+                                .filter(|k| !imported.record.objects.contains(k))
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    fence.check()?;
+                    self.store.delete(&replaced).await?;
                     ledger.events.insert(file.name.clone(), imported.record);
                     ledger.pending.insert(crate::table::TRACKING_LOGS.into());
                     fence.check()?;
