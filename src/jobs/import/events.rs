@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use super::ledger::EventsRecord;
 use crate::jobs::logs::{day_key, quarantine_key, segment};
 use crate::lake::Layout;
-use crate::source::research_package::gpg;
 use crate::source::research_package::inputs::{self, EventFile};
+use crate::source::research_package::{gpg, read_error};
 use crate::store::{Payload, Store};
 
 /// What one event file became.
@@ -91,7 +91,9 @@ pub async fn import_file(
 
 fn split_file(file: &EventFile, dir: &Path, gnupghome: Option<&Path>) -> Result<segment::Split> {
     let raw: Box<dyn std::io::Read + Send> = if file.name.ends_with(".gpg") {
-        Box::new(gpg::decrypt(&file.path, gnupghome)?)
+        let mut decrypted = gpg::decrypt(&file.path, gnupghome)?;
+        decrypted.set_name(&file.name);
+        Box::new(decrypted)
     } else {
         Box::new(
             std::fs::File::open(&file.path)
@@ -99,12 +101,5 @@ fn split_file(file: &EventFile, dir: &Path, gnupghome: Option<&Path>) -> Result<
         )
     };
     let reader = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw));
-    segment::split_stream(reader, dir).map_err(|e| {
-        let text = e.to_string();
-        if text.contains(&file.name) || text.contains(&file.path.display().to_string()) {
-            anyhow::anyhow!(text)
-        } else {
-            anyhow::anyhow!("{}: {text} (truncated or damaged)", file.name)
-        }
-    })
+    segment::split_stream(reader, dir).map_err(|e| read_error(&file.name, e))
 }

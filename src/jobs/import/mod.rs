@@ -143,6 +143,12 @@ async fn download(config: &Config, url: &str, dir: &Path) -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
+/// The ledger as the lake holds it, and its version tag.
+struct Saved {
+    ledger: Ledger,
+    tag: Option<String>,
+}
+
 struct Job<'a> {
     config: &'a Config,
     layout: &'a Layout,
@@ -159,7 +165,11 @@ impl Job<'_> {
         fence: &Fence,
         report: &mut ImportReport,
     ) -> Result<()> {
-        let (mut ledger, mut tag) = ledger::read(self.store.as_ref(), self.layout).await?;
+        let (mut ledger, tag) = ledger::read(self.store.as_ref(), self.layout).await?;
+        let mut saved = Saved {
+            ledger: ledger.clone(),
+            tag,
+        };
         let scratch = self.store.spool_dir()?;
         for package in &found.packages {
             crate::shutdown::check(self.stop)?;
@@ -179,11 +189,7 @@ impl Job<'_> {
             {
                 Ok(status) => {
                     ledger.packages.insert(package.name.clone(), fingerprint);
-                    fence.check()?;
-                    tag = Some(
-                        ledger::write(self.store.as_ref(), self.layout, &ledger, tag.as_deref())
-                            .await?,
-                    );
+                    self.save(&ledger, &mut saved, fence).await?;
                     report.packages.push((package.display_name(), status));
                 }
                 Err(e) => {
@@ -206,8 +212,7 @@ impl Job<'_> {
                 Err(e) => report.failures.push(format!("table {table}: {e:#}")),
             }
         }
-        fence.check()?;
-        tag = Some(ledger::write(self.store.as_ref(), self.layout, &ledger, tag.as_deref()).await?);
+        self.save(&ledger, &mut saved, fence).await?;
         let mut events_added = false;
         for file in &found.events {
             crate::shutdown::check(self.stop)?;
@@ -253,11 +258,7 @@ impl Job<'_> {
                     self.store.delete(&replaced).await?;
                     ledger.events.insert(file.name.clone(), imported.record);
                     ledger.pending.insert(crate::table::TRACKING_LOGS.into());
-                    fence.check()?;
-                    tag = Some(
-                        ledger::write(self.store.as_ref(), self.layout, &ledger, tag.as_deref())
-                            .await?,
-                    );
+                    self.save(&ledger, &mut saved, fence).await?;
                     *report
                         .rows
                         .entry(crate::table::TRACKING_LOGS.into())
@@ -277,15 +278,34 @@ impl Job<'_> {
             match self.sync_tracking_logs(fence, report).await {
                 Ok(()) => {
                     ledger.pending.remove(crate::table::TRACKING_LOGS);
-                    fence.check()?;
-                    ledger::write(self.store.as_ref(), self.layout, &ledger, tag.as_deref())
-                        .await?;
+                    self.save(&ledger, &mut saved, fence).await?;
                 }
                 Err(e) => report
                     .failures
                     .push(format!("table tracking_logs: catalog: {e:#}")),
             }
         }
+        Ok(())
+    }
+
+    /// Writes the ledger when it changed since it was last read or written: after the
+    /// files it records, under the lease.
+    async fn save(&self, ledger: &Ledger, saved: &mut Saved, fence: &Fence) -> Result<()> {
+        if *ledger == saved.ledger {
+            return Ok(());
+        }
+        fence.check()?;
+        let tag = ledger::write(
+            self.store.as_ref(),
+            self.layout,
+            ledger,
+            saved.tag.as_deref(),
+        )
+        .await?;
+        *saved = Saved {
+            ledger: ledger.clone(),
+            tag: Some(tag),
+        };
         Ok(())
     }
 
@@ -443,7 +463,7 @@ impl Job<'_> {
         if let Some(catalog) = self.catalog {
             let raw = crate::catalog::raw_table_name(
                 self.config,
-                &TableModel::new(self.config, table, &[], &[]).config,
+                &tables::table_config(self.config, table),
             );
             if let Some(existing) = catalog.existing_table(&raw).await.context("catalog")? {
                 order.extend(existing.columns.into_iter().map(|c| c.name));

@@ -17,7 +17,7 @@ use crate::lake::Layout;
 use crate::privacy::Pseudonymizer;
 use crate::source::research_package::inputs::Package;
 use crate::source::research_package::records::RecordReader;
-use crate::source::research_package::{schema, structure, Member};
+use crate::source::research_package::{read_error, schema, structure, Member};
 use crate::store::Payload;
 
 /// Tables a package may hold that the lake takes (edX's exporter writes these and a few
@@ -72,8 +72,9 @@ pub struct CourseFiles {
     pub staged: Vec<(String, Payload)>,
 }
 
-/// Decrypts and checks every table member of `package` into `scratch`; course structures
-/// are read whole and returned with their course.
+/// Decrypts every table member of `package` into `scratch` (gpg vouches for a file only at
+/// its end) and reads its header; course structures are read whole and returned with
+/// their course.
 pub fn decrypt_all(
     package: &Package,
     scratch: &Path,
@@ -92,11 +93,10 @@ pub fn decrypt_all(
                 let mut out = std::fs::File::create(&path)?;
                 std::io::copy(&mut input, &mut out).map_err(|e| read_error(&member.name, e))?;
                 drop(out);
-                // The whole file is read once here, so a malformed row fails the package
-                // before anything is published.
-                let mut reader =
+                // Its header now (the run's columns need every header); its rows when it is
+                // encoded, which also comes before anything is published.
+                let reader =
                     RecordReader::new(BufReader::new(std::fs::File::open(&path)?), &member.name)?;
-                while reader.next_record()?.is_some() {}
                 plain.push(Plain {
                     course: course.clone(),
                     table: table.clone(),
@@ -116,15 +116,6 @@ pub fn decrypt_all(
         }
     }
     Ok((plain, structures))
-}
-
-/// A member that could not be read whole: gpg's line names the file already.
-fn read_error(name: &str, e: std::io::Error) -> anyhow::Error {
-    let text = e.to_string();
-    match text.contains(name) {
-        true => anyhow::anyhow!(text),
-        false => anyhow::anyhow!("{name}: {text} (truncated or damaged)"),
-    }
 }
 
 /// Encodes a package's decrypted members with the run's table models into lake files.

@@ -24,6 +24,21 @@ use crate::table::{Column, ColumnKind, ColumnPolicy, Incremental, TablePlan};
 /// Memory for one table file's partition buffers before they spill to disk.
 const SPOOL_BUDGET: usize = 16 << 20;
 
+/// The config of a package table: the configured entry, else the built-in one (for its
+/// partitioning), else a plain one.
+pub fn table_config(config: &Config, table: &str) -> TableConfig {
+    config
+        .tables
+        .iter()
+        .chain(&crate::config::default_tables())
+        .find(|t| t.name == table)
+        .cloned()
+        .unwrap_or_else(|| TableConfig {
+            name: table.to_string(),
+            ..TableConfig::default()
+        })
+}
+
 /// One imported table as this run writes it.
 #[derive(Debug, Clone)]
 pub struct TableModel {
@@ -43,16 +58,7 @@ impl TableModel {
         catalog_order: &[String],
         headers: &[Vec<String>],
     ) -> TableModel {
-        let table_config = config
-            .tables
-            .iter()
-            .chain(&crate::config::default_tables())
-            .find(|t| t.name == table)
-            .cloned()
-            .unwrap_or_else(|| TableConfig {
-                name: table.to_string(),
-                ..TableConfig::default()
-            });
+        let table_config = table_config(config, table);
         let policy = config.column_policy(&table_config);
         let partition_by: Vec<String> = table_config.partition_by.clone();
         let mut columns: Vec<String> = catalog_order.to_vec();
@@ -132,10 +138,12 @@ impl TableModel {
     fn row(
         &self,
         header: &HashMap<String, usize>,
-        record: &Record,
+        mut record: Record,
         pseudonyms: Option<&Pseudonymizer>,
     ) -> (Vec<Option<String>>, Vec<Option<String>>) {
-        let get = |name: &str| header.get(name).and_then(|&i| record[i].clone());
+        // Each field is taken once: data and partition columns are distinct.
+        let mut get = |name: &str| header.get(name).and_then(|&i| record[i].take());
+        let partition = self.partition_by.iter().map(|c| get(c)).collect();
         let values = self
             .columns
             .iter()
@@ -157,7 +165,6 @@ impl TableModel {
                 }
             })
             .collect();
-        let partition = self.partition_by.iter().map(|c| get(c)).collect();
         (values, partition)
     }
 }
@@ -186,7 +193,7 @@ pub fn encode_records<R: BufRead>(
         if !keep(&header, &record) {
             continue;
         }
-        let (values, partition) = model.row(&header, &record, pseudonyms);
+        let (values, partition) = model.row(&header, record, pseudonyms);
         key.clear();
         for v in &partition {
             push_key_value(&mut key, v.as_deref().map(str::as_bytes));
@@ -247,7 +254,7 @@ pub fn stage_learners<R: BufRead>(
     let mut rows = 0;
     let mut line = Vec::new();
     while let Some(record) = reader.next_record()? {
-        let (values, partition) = model.row(&header, &record, pseudonyms);
+        let (values, partition) = model.row(&header, record, pseudonyms);
         line.clear();
         for (i, v) in values.iter().chain(&partition).enumerate() {
             if i > 0 {

@@ -133,15 +133,7 @@ fn package_date(name: &str) -> Option<String> {
         .checked_sub(10)
         .filter(|&i| name.is_char_boundary(i))?;
     let (org, date) = name.split_at(split);
-    let b = date.as_bytes();
-    let ok = org.len() > 1
-        && org.ends_with('-')
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    ok.then(|| date.to_string())
+    (org.len() > 1 && org.ends_with('-') && super::member::is_date(date)).then(|| date.to_string())
 }
 
 /// One member of a package, by name.

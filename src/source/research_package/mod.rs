@@ -11,4 +11,14 @@ pub mod schema;
 pub mod structure;
 
 pub use member::Member;
+
+/// A package file that could not be read to its end, as one line naming it (gpg's own
+/// lines name it already).
+pub fn read_error(name: &str, e: std::io::Error) -> anyhow::Error {
+    let text = e.to_string();
+    match text.contains(name) {
+        true => anyhow::anyhow!(text),
+        false => anyhow::anyhow!("{name}: {text} (truncated or damaged)"),
+    }
+}
 pub use records::{Record, RecordReader};
