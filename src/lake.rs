@@ -136,10 +136,15 @@ impl Layout {
 
     /// `<prefix>/<table>/`: the Glue table location.
     pub fn table_dir(&self, table: &str) -> String {
+        format!("{}{table}/", self.prefix_dir())
+    }
+
+    /// `<prefix>/` (empty without a prefix): where every table's directory is.
+    pub fn prefix_dir(&self) -> String {
         if self.prefix.is_empty() {
-            format!("{table}/")
+            String::new()
         } else {
-            format!("{}/{table}/", self.prefix)
+            format!("{}/", self.prefix)
         }
     }
 
@@ -415,6 +420,8 @@ mod tests {
         );
         let bare = Layout::for_lms("", "h:8000");
         assert_eq!(bare.base_dir("t"), "t/lms=h%3A8000/");
+        assert_eq!(bare.prefix_dir(), "");
+        assert_eq!(l.prefix_dir(), "openedx/");
     }
 
     #[test]

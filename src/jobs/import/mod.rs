@@ -449,8 +449,7 @@ impl Job<'_> {
         if let Some(rest) = key.strip_prefix(&staging) {
             return rest.split('/').next().map(str::to_string);
         }
-        let prefix = self.layout.table_dir("");
-        key.strip_prefix(&prefix)?
+        key.strip_prefix(&self.layout.prefix_dir())?
             .split('/')
             .next()
             .map(str::to_string)
