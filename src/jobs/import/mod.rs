@@ -180,7 +180,7 @@ impl Job<'_> {
             if ledger.packages.get(&package.name) == Some(&fingerprint) {
                 report
                     .packages
-                    .push((package.name.clone(), "already imported"));
+                    .push((package.display_name(), "already imported"));
                 continue;
             }
             match self
@@ -201,8 +201,13 @@ impl Job<'_> {
             }
         }
         // Before the events: the merges and catalog entries of what was just published
-        // (and of a run that stopped before doing them).
-        let pending: Vec<String> = ledger.pending.iter().cloned().collect();
+        // (and of a run that stopped before doing them). The events' own come after them.
+        let pending: Vec<String> = ledger
+            .pending
+            .iter()
+            .filter(|t| *t != crate::table::TRACKING_LOGS)
+            .cloned()
+            .collect();
         for table in pending {
             crate::shutdown::check(self.stop)?;
             match self.finish_table(&table, &ledger, fence, report).await {
@@ -213,7 +218,6 @@ impl Job<'_> {
             }
         }
         self.save(&ledger, &mut saved, fence).await?;
-        let mut events_added = false;
         for file in &found.events {
             crate::shutdown::check(self.stop)?;
             let fingerprint = {
@@ -266,7 +270,6 @@ impl Job<'_> {
                     report
                         .event_files
                         .push((file.name.clone(), "imported", count));
-                    events_added = true;
                 }
                 Err(e) => {
                     report.event_files.push((file.name.clone(), "FAILED", 0));
@@ -274,7 +277,7 @@ impl Job<'_> {
                 }
             }
         }
-        if events_added || ledger.pending.contains(crate::table::TRACKING_LOGS) {
+        if ledger.pending.contains(crate::table::TRACKING_LOGS) {
             match self.sync_tracking_logs(fence, report).await {
                 Ok(()) => {
                     ledger.pending.remove(crate::table::TRACKING_LOGS);
@@ -483,9 +486,6 @@ impl Job<'_> {
         fence: &Fence,
         report: &mut ImportReport,
     ) -> Result<()> {
-        if table == crate::table::TRACKING_LOGS {
-            return Ok(());
-        }
         if table == crate::table::COURSE_STRUCTURES {
             return merge::sync_structures(
                 self.config,
